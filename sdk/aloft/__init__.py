@@ -1,0 +1,125 @@
+"""aloft: Dagster's programming model, serverless on AWS.
+
+This module is the whole public API. Everything else is reachable but not
+promised. Heavy dependencies (boto3, pandas, pyarrow) load only when used.
+
+Example:
+    >>> from aloft import asset, materialize
+    >>> @asset
+    ... def hello() -> str:
+    ...     return "world"
+    >>> materialize([hello]).success
+    True
+"""
+
+from __future__ import annotations
+
+from aloft.definitions.asset import AssetIn as AssetIn
+from aloft.definitions.asset import AssetOut as AssetOut
+from aloft.definitions.asset import AssetsDefinition as AssetsDefinition
+from aloft.definitions.asset import AssetSpec as AssetSpec
+from aloft.definitions.asset import asset as asset
+from aloft.definitions.asset import multi_asset as multi_asset
+from aloft.definitions.asset_key import AssetKey as AssetKey
+from aloft.definitions.config import Config as Config
+from aloft.definitions.config import EnvVar as EnvVar
+from aloft.definitions.config import RunConfig as RunConfig
+from aloft.definitions.definitions import Definitions as Definitions
+from aloft.definitions.jobs import AssetJobDefinition as AssetJobDefinition
+from aloft.definitions.jobs import define_asset_job as define_asset_job
+from aloft.definitions.metadata import MetadataValue as MetadataValue
+from aloft.definitions.metadata import TableColumn as TableColumn
+from aloft.definitions.metadata import TableRecord as TableRecord
+from aloft.definitions.metadata import TableSchema as TableSchema
+from aloft.definitions.node import ResourceParam as ResourceParam
+from aloft.definitions.op import In as In
+from aloft.definitions.op import JobDefinition as JobDefinition
+from aloft.definitions.op import OpDefinition as OpDefinition
+from aloft.definitions.op import Out as Out
+from aloft.definitions.op import graph as graph
+from aloft.definitions.op import job as job
+from aloft.definitions.op import op as op
+from aloft.definitions.policies import Backoff as Backoff
+from aloft.definitions.policies import Jitter as Jitter
+from aloft.definitions.policies import RetryPolicy as RetryPolicy
+from aloft.definitions.resources import ConfigurableResource as ConfigurableResource
+from aloft.definitions.results import MaterializeResult as MaterializeResult
+from aloft.definitions.results import Output as Output
+from aloft.definitions.selection import AssetSelection as AssetSelection
+from aloft.errors import AloftError as AloftError
+from aloft.errors import DefinitionError as DefinitionError
+from aloft.errors import ExecutionError as ExecutionError
+from aloft.errors import RunConfigError as RunConfigError
+from aloft.errors import StepExecutionError as StepExecutionError
+from aloft.execution.context import AssetExecutionContext as AssetExecutionContext
+from aloft.execution.context import OpExecutionContext as OpExecutionContext
+from aloft.execution.context import build_asset_context as build_asset_context
+from aloft.execution.context import build_op_context as build_op_context
+from aloft.execution.materialize import materialize as materialize
+from aloft.execution.materialize import materialize_to_memory as materialize_to_memory
+from aloft.execution.result import ExecuteInProcessResult as ExecuteInProcessResult
+from aloft.io.base import ConfigurableIOManager as ConfigurableIOManager
+from aloft.io.base import InputContext as InputContext
+from aloft.io.base import IOManager as IOManager
+from aloft.io.base import OutputContext as OutputContext
+from aloft.io.filesystem import FilesystemIOManager as FilesystemIOManager
+from aloft.io.memory import InMemoryIOManager as InMemoryIOManager
+from aloft.io.parquet import ParquetIOManager as ParquetIOManager
+from aloft.io.s3 import S3PickleIOManager as S3PickleIOManager
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AloftError",
+    "AssetExecutionContext",
+    "AssetIn",
+    "AssetJobDefinition",
+    "AssetKey",
+    "AssetOut",
+    "AssetSelection",
+    "AssetSpec",
+    "AssetsDefinition",
+    "Backoff",
+    "Config",
+    "ConfigurableIOManager",
+    "ConfigurableResource",
+    "DefinitionError",
+    "Definitions",
+    "EnvVar",
+    "ExecuteInProcessResult",
+    "ExecutionError",
+    "FilesystemIOManager",
+    "IOManager",
+    "In",
+    "InMemoryIOManager",
+    "InputContext",
+    "Jitter",
+    "JobDefinition",
+    "MaterializeResult",
+    "MetadataValue",
+    "OpDefinition",
+    "OpExecutionContext",
+    "Out",
+    "Output",
+    "OutputContext",
+    "ParquetIOManager",
+    "ResourceParam",
+    "RetryPolicy",
+    "RunConfig",
+    "RunConfigError",
+    "S3PickleIOManager",
+    "StepExecutionError",
+    "TableColumn",
+    "TableRecord",
+    "TableSchema",
+    "asset",
+    "build_asset_context",
+    "build_op_context",
+    "define_asset_job",
+    "graph",
+    "job",
+    "materialize",
+    "materialize_to_memory",
+    "multi_asset",
+    "op",
+]

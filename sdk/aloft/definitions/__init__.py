@@ -1,0 +1,1 @@
+"""Authoring-time definitions: assets, ops, jobs, config, resources and Definitions."""

@@ -1,0 +1,1 @@
+"""Execution: the step runner, the in-process executor and ``materialize``."""

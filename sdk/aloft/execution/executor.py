@@ -1,0 +1,121 @@
+"""The in-process executor: runs a plan's steps concurrently with Dagster's failure semantics.
+
+Independent steps run at the same time on a shared thread pool; a step
+starts when all of its upstream steps succeeded; a failed step's downstream
+is skipped while independent branches finish; retry policies are honoured.
+Each step is executed by THE step runner (:func:`aloft.execution.step.execute_step`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+from aloft.execution.plan import ExecutionPlan, PlanStep
+from aloft.execution.step import RunContext, StepOutcome, StepStatus, execute_step
+from aloft.storage.records import StepEvent, StepEventType
+
+__all__ = ["DEFAULT_MAX_CONCURRENT", "execute_plan"]
+
+# Steps are usually I/O-bound (queries, API calls, object storage): many threads pay off.
+DEFAULT_MAX_CONCURRENT = 512
+
+_pool_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def _shared_pool() -> ThreadPoolExecutor:
+    """One process-wide pool, so repeated runs reuse warm threads."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=DEFAULT_MAX_CONCURRENT, thread_name_prefix="aloft-step")
+        return _pool
+
+
+def run_with_retries(step: PlanStep, run: RunContext, sleep: Callable[[float], None] = time.sleep) -> StepOutcome:
+    """Execute a step, retrying it as its ``RetryPolicy`` says."""
+    attempt = 1
+    while True:
+        outcome = execute_step(step, run, attempt=attempt)
+        if not outcome.will_retry:
+            return outcome
+        policy = step.node.retry_policy
+        assert policy is not None
+        sleep(policy.delay_for(attempt))
+        attempt += 1
+
+
+def execute_plan(
+    plan: ExecutionPlan,
+    run: RunContext,
+    *,
+    max_concurrent: int | None = None,
+    on_outcome: Callable[[StepOutcome], None] | None = None,
+    on_start: Callable[[str], None] | None = None,
+) -> dict[str, StepOutcome]:
+    """Run every step of ``plan``; return each step's outcome (skipped ones included)."""
+    limit = max_concurrent or DEFAULT_MAX_CONCURRENT
+    pool = _shared_pool() if limit > 1 else None
+    children = plan.downstream_of()
+    waiting = {key: len(step.upstream_steps) for key, step in plan.steps.items()}
+    outcomes: dict[str, StepOutcome] = {}
+    ready = [key for key, count in waiting.items() if count == 0]
+    running: dict[Future[StepOutcome], str] = {}
+
+    def finish(outcome: StepOutcome) -> None:
+        outcomes[outcome.step_key] = outcome
+        if on_outcome:
+            on_outcome(outcome)
+        if outcome.succeeded:
+            for child in children[outcome.step_key]:
+                waiting[child] -= 1
+                if waiting[child] == 0:
+                    ready.append(child)
+        else:
+            _skip_downstream(plan, run, outcome.step_key, children, outcomes, on_outcome)
+
+    while ready or running:
+        while ready and (pool is None or len(running) < limit):
+            key = ready.pop(0)
+            if key in outcomes:
+                continue
+            if on_start:
+                on_start(key)
+            if pool is None:
+                finish(run_with_retries(plan.steps[key], run))
+            else:
+                running[pool.submit(run_with_retries, plan.steps[key], run)] = key
+        if not running:
+            continue
+        done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+        for future in done:
+            running.pop(future)
+            finish(future.result())
+    return {key: outcomes[key] for key in plan.order if key in outcomes}
+
+
+def _skip_downstream(
+    plan: ExecutionPlan,
+    run: RunContext,
+    failed: str,
+    children: dict[str, list[str]],
+    outcomes: dict[str, StepOutcome],
+    on_outcome: Callable[[StepOutcome], None] | None,
+) -> None:
+    stack = list(children[failed])
+    while stack:
+        key = stack.pop()
+        if key in outcomes:
+            continue
+        message = f"skipped: upstream step '{failed}' did not succeed"
+        run.store.add_step_event(
+            StepEvent(run.run_id, key, StepEventType.SKIPPED, message=message, partition_key=run.partition_key)
+        )
+        outcome = StepOutcome(key, StepStatus.SKIPPED)
+        outcomes[key] = outcome
+        if on_outcome:
+            on_outcome(outcome)
+        stack.extend(children[key])

@@ -1,0 +1,1 @@
+"""The asset graph: validation, topological order, closures and selection."""

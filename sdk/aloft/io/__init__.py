@@ -1,0 +1,1 @@
+"""I/O managers: where asset values are stored and loaded from."""

@@ -1,0 +1,1 @@
+"""The state store: runs, step events, materializations and partition state."""
