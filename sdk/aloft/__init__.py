@@ -14,112 +14,133 @@ Example:
 
 from __future__ import annotations
 
-from aloft.definitions.asset import AssetIn as AssetIn
-from aloft.definitions.asset import AssetOut as AssetOut
-from aloft.definitions.asset import AssetsDefinition as AssetsDefinition
-from aloft.definitions.asset import AssetSpec as AssetSpec
-from aloft.definitions.asset import asset as asset
-from aloft.definitions.asset import multi_asset as multi_asset
-from aloft.definitions.asset_key import AssetKey as AssetKey
-from aloft.definitions.config import Config as Config
-from aloft.definitions.config import EnvVar as EnvVar
-from aloft.definitions.config import RunConfig as RunConfig
-from aloft.definitions.definitions import Definitions as Definitions
-from aloft.definitions.jobs import AssetJobDefinition as AssetJobDefinition
-from aloft.definitions.jobs import define_asset_job as define_asset_job
-from aloft.definitions.metadata import MetadataValue as MetadataValue
-from aloft.definitions.metadata import TableColumn as TableColumn
-from aloft.definitions.metadata import TableRecord as TableRecord
-from aloft.definitions.metadata import TableSchema as TableSchema
-from aloft.definitions.node import ResourceParam as ResourceParam
-from aloft.definitions.op import In as In
-from aloft.definitions.op import JobDefinition as JobDefinition
-from aloft.definitions.op import OpDefinition as OpDefinition
-from aloft.definitions.op import Out as Out
-from aloft.definitions.op import graph as graph
-from aloft.definitions.op import job as job
-from aloft.definitions.op import op as op
-from aloft.definitions.policies import Backoff as Backoff
-from aloft.definitions.policies import Jitter as Jitter
-from aloft.definitions.policies import RetryPolicy as RetryPolicy
-from aloft.definitions.resources import ConfigurableResource as ConfigurableResource
-from aloft.definitions.results import MaterializeResult as MaterializeResult
-from aloft.definitions.results import Output as Output
-from aloft.definitions.selection import AssetSelection as AssetSelection
-from aloft.errors import AloftError as AloftError
-from aloft.errors import DefinitionError as DefinitionError
-from aloft.errors import ExecutionError as ExecutionError
-from aloft.errors import RunConfigError as RunConfigError
-from aloft.errors import StepExecutionError as StepExecutionError
-from aloft.execution.context import AssetExecutionContext as AssetExecutionContext
-from aloft.execution.context import OpExecutionContext as OpExecutionContext
-from aloft.execution.context import build_asset_context as build_asset_context
-from aloft.execution.context import build_op_context as build_op_context
-from aloft.execution.materialize import materialize as materialize
-from aloft.execution.materialize import materialize_to_memory as materialize_to_memory
-from aloft.execution.result import ExecuteInProcessResult as ExecuteInProcessResult
-from aloft.io.base import ConfigurableIOManager as ConfigurableIOManager
-from aloft.io.base import InputContext as InputContext
-from aloft.io.base import IOManager as IOManager
-from aloft.io.base import OutputContext as OutputContext
-from aloft.io.filesystem import FilesystemIOManager as FilesystemIOManager
-from aloft.io.memory import InMemoryIOManager as InMemoryIOManager
-from aloft.io.parquet import ParquetIOManager as ParquetIOManager
-from aloft.io.s3 import S3PickleIOManager as S3PickleIOManager
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aloft.definitions.asset import AssetIn as AssetIn
+    from aloft.definitions.asset import AssetOut as AssetOut
+    from aloft.definitions.asset import AssetsDefinition as AssetsDefinition
+    from aloft.definitions.asset import AssetSpec as AssetSpec
+    from aloft.definitions.asset import asset as asset
+    from aloft.definitions.asset import multi_asset as multi_asset
+    from aloft.definitions.asset_key import AssetKey as AssetKey
+    from aloft.definitions.config import Config as Config
+    from aloft.definitions.config import EnvVar as EnvVar
+    from aloft.definitions.config import RunConfig as RunConfig
+    from aloft.definitions.definitions import Definitions as Definitions
+    from aloft.definitions.jobs import AssetJobDefinition as AssetJobDefinition
+    from aloft.definitions.jobs import define_asset_job as define_asset_job
+    from aloft.definitions.metadata import MetadataValue as MetadataValue
+    from aloft.definitions.metadata import TableColumn as TableColumn
+    from aloft.definitions.metadata import TableRecord as TableRecord
+    from aloft.definitions.metadata import TableSchema as TableSchema
+    from aloft.definitions.node import ResourceParam as ResourceParam
+    from aloft.definitions.op import In as In
+    from aloft.definitions.op import JobDefinition as JobDefinition
+    from aloft.definitions.op import OpDefinition as OpDefinition
+    from aloft.definitions.op import Out as Out
+    from aloft.definitions.op import graph as graph
+    from aloft.definitions.op import job as job
+    from aloft.definitions.op import op as op
+    from aloft.definitions.policies import Backoff as Backoff
+    from aloft.definitions.policies import Jitter as Jitter
+    from aloft.definitions.policies import RetryPolicy as RetryPolicy
+    from aloft.definitions.resources import ConfigurableResource as ConfigurableResource
+    from aloft.definitions.results import MaterializeResult as MaterializeResult
+    from aloft.definitions.results import Output as Output
+    from aloft.definitions.selection import AssetSelection as AssetSelection
+    from aloft.errors import AloftError as AloftError
+    from aloft.errors import DefinitionError as DefinitionError
+    from aloft.errors import ExecutionError as ExecutionError
+    from aloft.errors import RunConfigError as RunConfigError
+    from aloft.errors import StepExecutionError as StepExecutionError
+    from aloft.execution.context import AssetExecutionContext as AssetExecutionContext
+    from aloft.execution.context import OpExecutionContext as OpExecutionContext
+    from aloft.execution.context import build_asset_context as build_asset_context
+    from aloft.execution.context import build_op_context as build_op_context
+    from aloft.execution.materialize import materialize as materialize
+    from aloft.execution.materialize import materialize_to_memory as materialize_to_memory
+    from aloft.execution.result import ExecuteInProcessResult as ExecuteInProcessResult
+    from aloft.io.base import ConfigurableIOManager as ConfigurableIOManager
+    from aloft.io.base import InputContext as InputContext
+    from aloft.io.base import IOManager as IOManager
+    from aloft.io.base import OutputContext as OutputContext
+    from aloft.io.filesystem import FilesystemIOManager as FilesystemIOManager
+    from aloft.io.memory import InMemoryIOManager as InMemoryIOManager
+    from aloft.io.parquet import ParquetIOManager as ParquetIOManager
+    from aloft.io.s3 import S3PickleIOManager as S3PickleIOManager
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AloftError",
-    "AssetExecutionContext",
-    "AssetIn",
-    "AssetJobDefinition",
-    "AssetKey",
-    "AssetOut",
-    "AssetSelection",
-    "AssetSpec",
-    "AssetsDefinition",
-    "Backoff",
-    "Config",
-    "ConfigurableIOManager",
-    "ConfigurableResource",
-    "DefinitionError",
-    "Definitions",
-    "EnvVar",
-    "ExecuteInProcessResult",
-    "ExecutionError",
-    "FilesystemIOManager",
-    "IOManager",
-    "In",
-    "InMemoryIOManager",
-    "InputContext",
-    "Jitter",
-    "JobDefinition",
-    "MaterializeResult",
-    "MetadataValue",
-    "OpDefinition",
-    "OpExecutionContext",
-    "Out",
-    "Output",
-    "OutputContext",
-    "ParquetIOManager",
-    "ResourceParam",
-    "RetryPolicy",
-    "RunConfig",
-    "RunConfigError",
-    "S3PickleIOManager",
-    "StepExecutionError",
-    "TableColumn",
-    "TableRecord",
-    "TableSchema",
-    "asset",
-    "build_asset_context",
-    "build_op_context",
-    "define_asset_job",
-    "graph",
-    "job",
-    "materialize",
-    "materialize_to_memory",
-    "multi_asset",
-    "op",
-]
+# Names are imported on first use (PEP 562) so that `import aloft` stays light;
+# the TYPE_CHECKING block above is the same list, for type checkers and readers.
+_EXPORTS: dict[str, str] = {
+    "AssetIn": "aloft.definitions.asset",
+    "AssetOut": "aloft.definitions.asset",
+    "AssetsDefinition": "aloft.definitions.asset",
+    "AssetSpec": "aloft.definitions.asset",
+    "asset": "aloft.definitions.asset",
+    "multi_asset": "aloft.definitions.asset",
+    "AssetKey": "aloft.definitions.asset_key",
+    "Config": "aloft.definitions.config",
+    "EnvVar": "aloft.definitions.config",
+    "RunConfig": "aloft.definitions.config",
+    "Definitions": "aloft.definitions.definitions",
+    "AssetJobDefinition": "aloft.definitions.jobs",
+    "define_asset_job": "aloft.definitions.jobs",
+    "MetadataValue": "aloft.definitions.metadata",
+    "TableColumn": "aloft.definitions.metadata",
+    "TableRecord": "aloft.definitions.metadata",
+    "TableSchema": "aloft.definitions.metadata",
+    "ResourceParam": "aloft.definitions.node",
+    "In": "aloft.definitions.op",
+    "JobDefinition": "aloft.definitions.op",
+    "OpDefinition": "aloft.definitions.op",
+    "Out": "aloft.definitions.op",
+    "graph": "aloft.definitions.op",
+    "job": "aloft.definitions.op",
+    "op": "aloft.definitions.op",
+    "Backoff": "aloft.definitions.policies",
+    "Jitter": "aloft.definitions.policies",
+    "RetryPolicy": "aloft.definitions.policies",
+    "ConfigurableResource": "aloft.definitions.resources",
+    "MaterializeResult": "aloft.definitions.results",
+    "Output": "aloft.definitions.results",
+    "AssetSelection": "aloft.definitions.selection",
+    "AloftError": "aloft.errors",
+    "DefinitionError": "aloft.errors",
+    "ExecutionError": "aloft.errors",
+    "RunConfigError": "aloft.errors",
+    "StepExecutionError": "aloft.errors",
+    "AssetExecutionContext": "aloft.execution.context",
+    "OpExecutionContext": "aloft.execution.context",
+    "build_asset_context": "aloft.execution.context",
+    "build_op_context": "aloft.execution.context",
+    "materialize": "aloft.execution.materialize",
+    "materialize_to_memory": "aloft.execution.materialize",
+    "ExecuteInProcessResult": "aloft.execution.result",
+    "ConfigurableIOManager": "aloft.io.base",
+    "InputContext": "aloft.io.base",
+    "IOManager": "aloft.io.base",
+    "OutputContext": "aloft.io.base",
+    "FilesystemIOManager": "aloft.io.filesystem",
+    "InMemoryIOManager": "aloft.io.memory",
+    "ParquetIOManager": "aloft.io.parquet",
+    "S3PickleIOManager": "aloft.io.s3",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aloft' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*__all__, "__version__"])

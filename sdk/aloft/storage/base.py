@@ -116,5 +116,14 @@ class StateStore(ABC):
     def partition_statuses(self, asset_key: AssetKey) -> dict[str, PartitionStatus]:
         """The recorded status of every partition of an asset (missing ones are absent)."""
 
+    # -- task tokens (the compiled state machine's gates) -------------------------------
+    @abstractmethod
+    def put_task_token(self, run_id: str, step_key: str, token: str) -> None:
+        """Remember the Step Functions task token of a step waiting at its gate."""
+
+    @abstractmethod
+    def get_task_token(self, run_id: str, step_key: str) -> str | None:
+        """The task token a waiting step registered, if any."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

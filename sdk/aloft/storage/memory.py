@@ -36,6 +36,7 @@ class InMemoryStateStore(StateStore):
         self._history: dict[AssetKey, list[MaterializationRecord]] = {}
         self._seen: set[tuple[str, AssetKey, str | None, int]] = set()
         self._partitions: dict[AssetKey, dict[str, PartitionStatus]] = {}
+        self._tokens: dict[tuple[str, str], str] = {}
 
     def create_run(self, run: RunRecord) -> RunRecord:
         with self._lock:
@@ -135,3 +136,10 @@ class InMemoryStateStore(StateStore):
 
     def partition_statuses(self, asset_key: AssetKey) -> dict[str, PartitionStatus]:
         return dict(self._partitions.get(asset_key, {}))
+
+    def put_task_token(self, run_id: str, step_key: str, token: str) -> None:
+        with self._lock:
+            self._tokens[(run_id, step_key)] = token
+
+    def get_task_token(self, run_id: str, step_key: str) -> str | None:
+        return self._tokens.get((run_id, step_key))
