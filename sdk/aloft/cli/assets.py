@@ -11,7 +11,7 @@ from aloft.cli.output import LiveProgress, print_json, result_to_json, summarize
 from aloft.cli.runconfig import read_run_config
 from aloft.definitions.asset_key import AssetKey
 from aloft.definitions.selection import AssetSelection
-from aloft.graph.asset_graph import AssetGraph
+from aloft.asset_graph import AssetGraph
 
 __all__ = ["register", "render_mermaid", "render_text"]
 

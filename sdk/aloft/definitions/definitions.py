@@ -13,7 +13,7 @@ from aloft.errors import DefinitionError, did_you_mean
 
 if TYPE_CHECKING:
     from aloft.definitions.op import JobDefinition
-    from aloft.graph.asset_graph import AssetGraph
+    from aloft.asset_graph import AssetGraph
 
 __all__ = ["IMPLICIT_JOB_NAME", "Definitions"]
 
@@ -130,7 +130,7 @@ class Definitions:
 
     @cached_property
     def _asset_graph(self) -> AssetGraph:
-        from aloft.graph.asset_graph import AssetGraph
+        from aloft.asset_graph import AssetGraph
 
         return AssetGraph.from_assets(self.assets)
 

@@ -8,6 +8,7 @@ more assets computed by one function) and ``OpDefinition`` both build a
 from __future__ import annotations
 
 import inspect
+import sys
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -84,10 +85,23 @@ class NodeDefinition:
         return frozenset(self.roles.resources.values()) | self.required_resource_keys
 
 
+def _user_frame_locals() -> dict[str, Any]:
+    """Locals of the frame that applied the decorator (the first frame outside aloft)."""
+    frame = sys._getframe(1)
+    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("aloft."):
+        frame = frame.f_back  # type: ignore[assignment]
+    return dict(frame.f_locals) if frame is not None else {}
+
+
 def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
     try:
         return typing.get_type_hints(fn, include_extras=True)
-    except Exception:  # unresolvable forward references: fall back to raw annotations
+    except Exception:
+        pass
+    # Classes defined in a function body (tests, notebooks) are only in the caller's locals.
+    try:
+        return typing.get_type_hints(fn, localns=_user_frame_locals(), include_extras=True)
+    except Exception:  # still unresolvable: classify by the raw annotation strings
         return dict(getattr(fn, "__annotations__", {}))
 
 

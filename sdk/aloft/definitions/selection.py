@@ -12,7 +12,7 @@ from aloft.definitions.asset_key import AssetKey
 from aloft.errors import DefinitionError, did_you_mean
 
 if TYPE_CHECKING:
-    from aloft.graph.asset_graph import AssetGraph
+    from aloft.asset_graph import AssetGraph
 
 __all__ = ["AssetSelection", "CoercibleToAssetSelection"]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from aloft.definitions.asset_key import AssetKey
 from aloft.definitions.node import NodeDefinition
-from aloft.graph.asset_graph import AssetGraph
+from aloft.asset_graph import AssetGraph
 
 __all__ = ["ExecutionPlan", "PlanStep", "StepInputSource", "build_asset_plan"]
 

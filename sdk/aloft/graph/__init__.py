@@ -1,1 +1,0 @@
-"""The asset graph: validation, topological order, closures and selection."""
