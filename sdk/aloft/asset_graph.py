@@ -59,8 +59,8 @@ class AssetGraph:
         self._by_node: dict[str, AssetsDefinition] = {d.node_name: d for d in self._defs}
         upstream: dict[AssetKey, tuple[AssetKey, ...]] = {}
         for assets_def in self._defs:
-            for key, deps in assets_def.asset_deps.items():
-                upstream[key] = tuple(sorted(deps))
+            for key, parents in assets_def.asset_deps.items():
+                upstream[key] = tuple(sorted(parents))
         self._upstream = upstream
         downstream: dict[AssetKey, list[AssetKey]] = {key: [] for key in upstream}
         for key, deps in upstream.items():
@@ -110,11 +110,11 @@ class AssetGraph:
             replace(i, asset_key=renames.get(i.asset_key, i.asset_key)) if i.asset_key else i
             for i in assets_def.node.inputs
         )
-        deps = {
+        resolved = {
             key: frozenset(renames.get(d, d) for d in upstream)
             for key, upstream in assets_def.asset_deps.items()
         }
-        return replace(assets_def, node=replace(assets_def.node, inputs=inputs), asset_deps=deps)
+        return replace(assets_def, node=replace(assets_def.node, inputs=inputs), asset_deps=resolved)
 
     def _compute_levels(self) -> tuple[tuple[AssetKey, ...], ...]:
         remaining = {key: len(deps) for key, deps in self._upstream.items()}
@@ -148,7 +148,7 @@ class AssetGraph:
         while True:
             current = next(d for d in self._upstream[current] if d in candidates)
             if current in position:
-                cycle = path[position[current] :] + [current]
+                cycle = [*path[position[current] :], current]
                 return list(reversed(cycle))
             position[current] = len(path)
             path.append(current)

@@ -6,12 +6,12 @@ import argparse
 import sys
 from typing import Any
 
+from aloft.asset_graph import AssetGraph
 from aloft.cli.context import CommandContext
 from aloft.cli.output import LiveProgress, print_json, result_to_json, summarize
 from aloft.cli.runconfig import read_run_config
 from aloft.definitions.asset_key import AssetKey
 from aloft.definitions.selection import AssetSelection
-from aloft.asset_graph import AssetGraph
 
 __all__ = ["register", "render_mermaid", "render_text"]
 
@@ -68,7 +68,7 @@ def _materialize(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     defs = CommandContext(args).definitions
     graph = defs.get_asset_graph()
-    assets = []
+    assets: list[dict[str, Any]] = []
     for key in graph.toposort():
         assets_def = graph.get(key)
         output = assets_def.output_for_key(key)

@@ -56,15 +56,14 @@ def load_definitions(
     root = (root or Path.cwd()).resolve()
     if module and ":" in module:
         module, attribute = module.split(":", 1)
+    origin = file or module or "definitions"
     try:
         if file:
             loaded = _import_file((root / file) if not Path(file).is_absolute() else Path(file))
-            origin = file
         elif module:
             if str(root) not in sys.path:
                 sys.path.insert(0, str(root))
             loaded = importlib.import_module(module)
-            origin = module
         else:
             raise DefinitionsLoadError(
                 "no definitions given: pass -f FILE.py or -m MODULE, or set [tool.aloft] module = "

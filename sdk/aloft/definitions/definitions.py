@@ -12,8 +12,8 @@ from aloft.definitions.jobs import AssetJobDefinition, define_asset_job
 from aloft.errors import DefinitionError, did_you_mean
 
 if TYPE_CHECKING:
-    from aloft.definitions.op import JobDefinition
     from aloft.asset_graph import AssetGraph
+    from aloft.definitions.op import JobDefinition
 
 __all__ = ["IMPLICIT_JOB_NAME", "Definitions"]
 

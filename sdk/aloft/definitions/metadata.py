@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -64,7 +65,7 @@ class MetadataValue:
         return MetadataValue("int", int(value))
 
     @staticmethod
-    def float(value: float) -> MetadataValue:
+    def float(value: builtins.float) -> MetadataValue:
         """A float; NaN and infinities are kept as strings in JSON."""
         return MetadataValue("float", value)
 
@@ -79,7 +80,7 @@ class MetadataValue:
         return MetadataValue("md", str(value))
 
     @staticmethod
-    def json(value: Any) -> MetadataValue:
+    def json(value: Any) -> MetadataValue:  # noqa: A003
         """Any JSON-serializable value."""
         json.dumps(value)  # fail early, at the author's call site
         return MetadataValue("json", value)
@@ -95,13 +96,13 @@ class MetadataValue:
         return MetadataValue("path", str(value))
 
     @staticmethod
-    def timestamp(value: float | datetime) -> MetadataValue:
+    def timestamp(value: builtins.float | datetime) -> MetadataValue:
         """A point in time (seconds since the epoch, or an aware datetime)."""
         seconds = value.timestamp() if isinstance(value, datetime) else float(value)
         return MetadataValue("timestamp", seconds)
 
     @staticmethod
-    def bool(value: bool) -> MetadataValue:
+    def bool(value: builtins.bool) -> MetadataValue:
         """A boolean."""
         return MetadataValue("bool", bool(value))
 

@@ -57,4 +57,4 @@ class RetryPolicy:
             wait = (rng or random).uniform(0, wait)
         elif self.jitter is Jitter.PLUS_MINUS:
             wait = max(0.0, wait + (rng or random).uniform(-base, base))
-        return wait
+        return float(wait)

@@ -53,7 +53,7 @@ class ConfigurableResource(BaseModel):
             if name in env_fields:
                 values[name] = str(env_fields[name])
             elif name in data:
-                values[name] = TypeAdapter(field.annotation).validate_python(data[name])
+                values[name] = TypeAdapter(field.annotation or Any).validate_python(data[name])
             elif field.is_required():
                 raise DefinitionError(f"{type(self).__name__} needs a value for field {name!r}")
             else:

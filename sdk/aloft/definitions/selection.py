@@ -72,16 +72,16 @@ class AssetSelection:
 
     @staticmethod
     def from_string(text: str) -> AssetSelection:
-        """Parse the CLI form: comma-separated clauses like ``raw_orders+``, ``+revenue``,
-        ``*revenue``, ``2+a/b``, ``group:processed``, ``key:a/b``, ``tag:k=v`` or ``*``."""
-        clauses = [c.strip() for c in text.split(",") if c.strip()]
-        if not clauses:
+        """Parse the CLI form: clauses like ``raw_orders+``, ``+revenue``, ``*revenue``,
+        ``2+a/b``, ``group:processed``, ``key:a/b``, ``tag:k=v`` or ``*``, combined with
+        ``,`` or ``or``, ``and``, ``not`` (e.g. ``"group:mart and not revenue"``)."""
+        tokens = text.replace(",", " or ").split()
+        if not text.replace(",", " ").split():
             raise DefinitionError("empty asset selection: name assets like 'orders+' or '*'")
-        result: AssetSelection | None = None
-        for clause in clauses:
-            parsed = _parse_clause(clause)
-            result = parsed if result is None else result | parsed
-        assert result is not None
+        parser = _Parser(tokens, text)
+        result = parser.parse_or()
+        if parser.position != len(tokens):
+            raise DefinitionError(f"cannot parse asset selection {text!r} near {tokens[parser.position]!r}")
         return result
 
     @staticmethod
@@ -228,6 +228,43 @@ class _Combine(AssetSelection):
         if self.op == "&":
             return left & right
         return left - right
+
+
+class _Parser:
+    """``or`` binds loosest, then ``and``, then ``not``."""
+
+    def __init__(self, tokens: list[str], text: str) -> None:
+        self.tokens, self.text, self.position = tokens, text, 0
+
+    def _peek(self) -> str | None:
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def parse_or(self) -> AssetSelection:
+        result = self.parse_and()
+        while self._peek() == "or":
+            self.position += 1
+            result = result | self.parse_and()
+        return result
+
+    def parse_and(self) -> AssetSelection:
+        result = self.parse_not()
+        while self._peek() == "and":
+            self.position += 1
+            if self._peek() == "not":
+                self.position += 1
+                result = result - self.parse_not()
+            else:
+                result = result & self.parse_not()
+        return result
+
+    def parse_not(self) -> AssetSelection:
+        token = self._peek()
+        if token is None or token in ("or", "and"):
+            raise DefinitionError(f"incomplete asset selection {self.text!r}: a clause is missing")
+        self.position += 1
+        if token == "not":
+            return AssetSelection.all() - self.parse_not()
+        return _parse_clause(token)
 
 
 _CLAUSE = re.compile(r"^(?P<up>\*|\++|\d+\+)?(?P<body>[^*+]+|\*)(?P<down>\*|\++|\+\d+)?$")

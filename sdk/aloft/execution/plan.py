@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from aloft.asset_graph import AssetGraph
 from aloft.definitions.asset_key import AssetKey
 from aloft.definitions.node import NodeDefinition
-from aloft.asset_graph import AssetGraph
 
 __all__ = ["ExecutionPlan", "PlanStep", "StepInputSource", "build_asset_plan"]
 

@@ -124,7 +124,7 @@ def execute_run(
     finally:
         for value in reversed(started):
             value.teardown_after_execution(context)
-        succeeded = bool(outcomes) and all(o.succeeded for o in outcomes.values()) or not plan.steps
+        succeeded = (bool(outcomes) and all(o.succeeded for o in outcomes.values())) or not plan.steps
         run = store.update_run_status(run.run_id, RunStatus.SUCCESS if succeeded else RunStatus.FAILURE)
     result = ExecuteInProcessResult(run, outcomes, store)
     if raise_on_error and not result.success:

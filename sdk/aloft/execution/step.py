@@ -29,7 +29,7 @@ from aloft.errors import AloftError, StepExecutionError
 from aloft.execution.context import AssetExecutionContext, Resources
 from aloft.execution.logs import StepLog
 from aloft.execution.plan import PlanStep, StepInputSource
-from aloft.io.base import IOManager, InputContext, OutputContext
+from aloft.io.base import InputContext, IOManager, OutputContext
 from aloft.storage.base import StateStore
 from aloft.storage.records import (
     MaterializationRecord,

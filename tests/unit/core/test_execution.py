@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-
 from aloft import (
     AssetExecutionContext,
     AssetKey,
@@ -190,7 +189,7 @@ def test_context_log_is_captured_with_the_step() -> None:
 
     store = InMemoryStateStore()
     result = materialize([chatty], instance=store)
-    succeeded = [e for e in store.get_step_events(result.run_id) if e.event_type is StepEventType.SUCCEEDED][0]
+    succeeded = next(e for e in store.get_step_events(result.run_id) if e.event_type is StepEventType.SUCCEEDED)
     assert any("INFO processing batch-1" in line for line in succeeded.logs)
     assert any("WARNING slow" in line for line in succeeded.logs)
 

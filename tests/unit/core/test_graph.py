@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import pytest
-
-from aloft import AssetIn, AssetKey, AssetSpec, ConfigurableResource, DefinitionError, Definitions, asset
+from aloft import (
+    AssetIn,
+    AssetKey,
+    AssetSpec,
+    ConfigurableResource,
+    DefinitionError,
+    Definitions,
+    asset,
+)
 from aloft.asset_graph import AssetGraph
 
 

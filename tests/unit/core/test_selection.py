@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from aloft import AssetSelection, DefinitionError, Definitions, asset
 from aloft.asset_graph import AssetGraph
 
@@ -46,6 +45,10 @@ def names(selection: AssetSelection, graph: AssetGraph) -> list[str]:
         ("key:cleaned", ["cleaned"]),
         ("tag:team=finance", ["cleaned"]),
         ("raw_orders, other", ["other", "raw_orders"]),
+        ("raw_orders or other", ["other", "raw_orders"]),
+        ("group:mart and not revenue", ["other"]),
+        ("not group:mart", ["cleaned", "raw_orders"]),
+        ("*revenue and group:processed", ["cleaned"]),
     ],
 )
 def test_string_forms(graph: AssetGraph, text: str, expected: list[str]) -> None:
@@ -68,5 +71,7 @@ def test_unknown_names_suggest(graph: AssetGraph) -> None:
         AssetSelection.from_string("group:marts").resolve(graph)
     with pytest.raises(DefinitionError, match="cannot parse asset selection"):
         AssetSelection.from_string("a+b+c")
+    with pytest.raises(DefinitionError, match="a clause is missing"):
+        AssetSelection.from_string("revenue and")
     with pytest.raises(DefinitionError, match="empty asset selection"):
         AssetSelection.from_string(" , ")
