@@ -80,7 +80,7 @@ class MetadataValue:
         return MetadataValue("md", str(value))
 
     @staticmethod
-    def json(value: Any) -> MetadataValue:  # noqa: A003
+    def json(value: Any) -> MetadataValue:
         """Any JSON-serializable value."""
         json.dumps(value)  # fail early, at the author's call site
         return MetadataValue("json", value)
