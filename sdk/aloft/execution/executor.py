@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+import queue
+from concurrent.futures import ThreadPoolExecutor
 
 from aloft.execution.plan import ExecutionPlan, PlanStep
 from aloft.execution.step import RunContext, StepOutcome, StepStatus, execute_step
@@ -62,8 +64,16 @@ def execute_plan(
     children = plan.downstream_of()
     waiting = {key: len(step.upstream_steps) for key, step in plan.steps.items()}
     outcomes: dict[str, StepOutcome] = {}
-    ready = [key for key, count in waiting.items() if count == 0]
-    running: dict[Future[StepOutcome], str] = {}
+    ready = deque(key for key, count in waiting.items() if count == 0)
+    # Workers hand finished outcomes back through a queue: O(1) per completion, however wide the graph.
+    finished: queue.SimpleQueue[StepOutcome | BaseException] = queue.SimpleQueue()
+    running = 0
+
+    def work(step: PlanStep) -> None:
+        try:
+            finished.put(run_with_retries(step, run))
+        except BaseException as err:  # an aloft bug, not user code: surface it in the caller
+            finished.put(err)
 
     def finish(outcome: StepOutcome) -> None:
         outcomes[outcome.step_key] = outcome
@@ -78,8 +88,8 @@ def execute_plan(
             _skip_downstream(plan, run, outcome.step_key, children, outcomes, on_outcome)
 
     while ready or running:
-        while ready and (pool is None or len(running) < limit):
-            key = ready.pop(0)
+        while ready and (pool is None or running < limit):
+            key = ready.popleft()
             if key in outcomes:
                 continue
             if on_start:
@@ -87,13 +97,15 @@ def execute_plan(
             if pool is None:
                 finish(run_with_retries(plan.steps[key], run))
             else:
-                running[pool.submit(run_with_retries, plan.steps[key], run)] = key
+                pool.submit(work, plan.steps[key])
+                running += 1
         if not running:
             continue
-        done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-        for future in done:
-            running.pop(future)
-            finish(future.result())
+        item = finished.get()
+        running -= 1
+        if isinstance(item, BaseException):
+            raise item
+        finish(item)
     return {key: outcomes[key] for key in plan.order if key in outcomes}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
-import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,8 @@ from aloft.io.path import PathIOManager
 __all__ = ["DEFAULT_STORAGE_DIR", "FilesystemIOManager"]
 
 DEFAULT_STORAGE_DIR = ".aloft/storage"
+
+_known_dirs: set[str] = set()
 
 
 class FilesystemIOManager(PathIOManager):
@@ -38,15 +40,25 @@ class FilesystemIOManager(PathIOManager):
         return self.base_dir or DEFAULT_STORAGE_DIR
 
     def _write(self, path: str, data: bytes) -> None:
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        directory = os.path.dirname(path)
+        if directory not in _known_dirs:
+            os.makedirs(directory, exist_ok=True)
+            _known_dirs.add(directory)
+        # A name unique to this thread: concurrent writers never share a temporary file.
+        temp = f"{directory}/.{os.path.basename(path)}.{os.getpid()}.{threading.get_ident()}.tmp"
         try:
-            with os.fdopen(fd, "wb") as handle:
+            with open(temp, "wb") as handle:
                 handle.write(data)
-            os.replace(temp, target)
+            os.replace(temp, path)
+        except FileNotFoundError:
+            _known_dirs.discard(directory)  # removed behind our back: create it and retry once
+            os.makedirs(directory, exist_ok=True)
+            with open(temp, "wb") as handle:
+                handle.write(data)
+            os.replace(temp, path)
         except BaseException:
-            Path(temp).unlink(missing_ok=True)
+            if os.path.exists(temp):
+                os.unlink(temp)
             raise
 
     def _read(self, path: str) -> bytes:
