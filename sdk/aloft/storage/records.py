@@ -12,14 +12,21 @@ from typing import Any
 from aloft.definitions.asset_key import AssetKey
 
 __all__ = [
+    "AssetCheckResult",
+    "AssetCheckSeverity",
+    "BackfillRecord",
+    "BackfillStatus",
     "MaterializationRecord",
     "PartitionStatus",
+    "PartitionStatusRecord",
     "RunRecord",
     "RunStatus",
     "RunTrigger",
     "StepError",
     "StepEvent",
     "StepEventType",
+    "TickRecord",
+    "TickStatus",
     "new_run_id",
 ]
 
@@ -42,6 +49,35 @@ class RunStatus(str, Enum):
     def is_finished(self) -> bool:
         """Whether no further transition is allowed."""
         return self in (RunStatus.SUCCESS, RunStatus.FAILURE, RunStatus.CANCELED)
+
+    def can_become(self, status: RunStatus) -> bool:
+        """Whether a run in this status may move to ``status``.
+
+        Runs only move forward (QUEUED -> STARTED -> finished); repeating the
+        current status is allowed so that a retried update is harmless.
+
+        Example:
+            >>> RunStatus.SUCCESS.can_become(RunStatus.STARTED)
+            False
+            >>> RunStatus.QUEUED.can_become(RunStatus.CANCELED)
+            True
+        """
+        if status == self:
+            return True
+        return not self.is_finished and _RUN_STATUS_RANK[status] > _RUN_STATUS_RANK[self]
+
+    def predecessors(self) -> tuple[RunStatus, ...]:
+        """The statuses a run may be in to move to this one (for conditional writes)."""
+        return tuple(s for s in RunStatus if s.can_become(self))
+
+
+_RUN_STATUS_RANK = {
+    RunStatus.QUEUED: 0,
+    RunStatus.STARTED: 1,
+    RunStatus.SUCCESS: 2,
+    RunStatus.FAILURE: 2,
+    RunStatus.CANCELED: 2,
+}
 
 
 class RunTrigger(str, Enum):
@@ -132,3 +168,119 @@ class PartitionStatus(str, Enum):
     FAILED = "FAILED"
     IN_PROGRESS = "IN_PROGRESS"
     MISSING = "MISSING"
+
+
+@dataclass(frozen=True)
+class PartitionStatusRecord:
+    """The status of one partition of an asset, with the run that set it and when.
+
+    Example:
+        >>> PartitionStatusRecord("2026-01-01", PartitionStatus.FAILED, run_id="r1").status.value
+        'FAILED'
+    """
+
+    partition_key: str
+    status: PartitionStatus
+    run_id: str | None = None
+    updated_at: float = field(default_factory=time.time)
+
+
+class TickStatus(str, Enum):
+    """The outcome of one evaluation of a sensor or schedule."""
+
+    STARTED = "STARTED"
+    SUCCESS = "SUCCESS"
+    SKIPPED = "SKIPPED"
+    FAILURE = "FAILURE"
+
+
+@dataclass(frozen=True)
+class TickRecord:
+    """One evaluation of a sensor (or schedule): when, how it ended, which runs it asked for.
+
+    ``name`` is the sensor's or schedule's name; ``cursor`` the cursor after the tick.
+
+    Example:
+        >>> TickRecord("s3_drops", TickStatus.SKIPPED, skip_reason="no new objects").run_ids
+        ()
+    """
+
+    name: str
+    status: TickStatus
+    timestamp: float = field(default_factory=time.time)
+    run_ids: tuple[str, ...] = ()
+    skip_reason: str | None = None
+    error: str | None = None
+    cursor: str | None = None
+    tick_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+class BackfillStatus(str, Enum):
+    """The life of a backfill: REQUESTED -> IN_PROGRESS -> COMPLETED | FAILED | CANCELED."""
+
+    REQUESTED = "REQUESTED"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELED = "CANCELED"
+
+    @property
+    def is_finished(self) -> bool:
+        """Whether the backfill has ended."""
+        return self in (BackfillStatus.COMPLETED, BackfillStatus.FAILED, BackfillStatus.CANCELED)
+
+
+@dataclass(frozen=True)
+class BackfillRecord:
+    """A backfill: a job (or asset selection) run once per requested partition key.
+
+    ``partition_statuses`` and ``partition_run_ids`` only hold partitions that
+    have started; the others are implicitly MISSING.
+
+    Example:
+        >>> backfill = BackfillRecord("b1", "daily", partition_keys=("2026-03-01", "2026-03-02"))
+        >>> backfill.status_of("2026-03-01").value
+        'MISSING'
+    """
+
+    backfill_id: str
+    job_name: str
+    partition_keys: tuple[str, ...] = ()
+    selection: tuple[str, ...] = ()
+    status: BackfillStatus = BackfillStatus.REQUESTED
+    partition_statuses: Mapping[str, PartitionStatus] = field(default_factory=dict)
+    partition_run_ids: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+    created_at: float = field(default_factory=time.time)
+    updated_at: float | None = None
+
+    def status_of(self, partition_key: str) -> PartitionStatus:
+        """The status of one requested partition."""
+        return self.partition_statuses.get(partition_key, PartitionStatus.MISSING)
+
+
+class AssetCheckSeverity(str, Enum):
+    """How bad a failed check is (Dagster's names)."""
+
+    WARN = "WARN"
+    ERROR = "ERROR"
+
+
+@dataclass(frozen=True)
+class AssetCheckResult:
+    """The result of one evaluation of an asset check.
+
+    Example:
+        >>> AssetCheckResult(AssetKey("orders"), "no_nulls", passed=True, run_id="r1").severity.value
+        'ERROR'
+    """
+
+    asset_key: AssetKey
+    check_name: str
+    passed: bool
+    run_id: str | None = None
+    timestamp: float = field(default_factory=time.time)
+    severity: AssetCheckSeverity = AssetCheckSeverity.ERROR
+    description: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)  # label -> MetadataValue.to_json()
+    partition_key: str | None = None

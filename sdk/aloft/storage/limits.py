@@ -1,0 +1,161 @@
+"""Size limits of stored records, shared by every backend.
+
+A DynamoDB item holds at most 400 KB, and a run must never fail because a
+step logged a lot or attached a huge table preview. Every backend applies
+the same bounds, so a record reads back the same from memory, SQLite and
+DynamoDB: metadata values above :data:`MAX_METADATA_VALUE_BYTES` become a
+short text preview, entries beyond :data:`MAX_METADATA_BYTES` are dropped,
+and :data:`TRUNCATED_LABEL` says what happened. Logs keep their head and
+tail within :data:`MAX_LOG_BYTES`.
+
+Example:
+    >>> bounded = bound_metadata({"preview": {"type": "text", "value": "x" * 100_000}})
+    >>> sorted(bounded)
+    ['aloft/metadata_truncated', 'preview']
+    >>> len(bounded["preview"]["value"]) < 2_000
+    True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from aloft.storage.records import AssetCheckResult, MaterializationRecord, StepError, StepEvent
+
+__all__ = [
+    "MAX_ERROR_CHARS",
+    "MAX_LOG_BYTES",
+    "MAX_METADATA_BYTES",
+    "MAX_METADATA_VALUE_BYTES",
+    "TRUNCATED_LABEL",
+    "bound_check_result",
+    "bound_event",
+    "bound_logs",
+    "bound_materialization",
+    "bound_metadata",
+]
+
+# A materialization is written three times (history, latest, partition latest), each its own
+# item: 100 KB of metadata keeps every item far below DynamoDB's 400 KB.
+MAX_METADATA_BYTES = 100_000
+MAX_METADATA_VALUE_BYTES = 32_000
+MAX_LOG_BYTES = 64_000
+MAX_ERROR_CHARS = 16_000
+PREVIEW_CHARS = 1_000
+TRUNCATED_LABEL = "aloft/metadata_truncated"
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), default=str).encode())
+
+
+def bound_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """``metadata`` (label -> ``MetadataValue.to_json()``) within the size limits.
+
+    Example:
+        >>> bound_metadata({"rows": {"type": "int", "value": 3}})
+        {'rows': {'type': 'int', 'value': 3}}
+    """
+    if _size(metadata) <= MAX_METADATA_BYTES:
+        return dict(metadata)
+    kept: dict[str, Any] = {}
+    truncated: list[str] = []
+    dropped: list[str] = []
+    budget = MAX_METADATA_BYTES - 2_000  # room for the note below
+    for label, value in metadata.items():
+        size = _size(value)
+        if size > MAX_METADATA_VALUE_BYTES:
+            kind = value.get("type", "?") if isinstance(value, Mapping) else type(value).__name__
+            preview = json.dumps(value.get("value") if isinstance(value, Mapping) else value, default=str)
+            value = {
+                "type": "text",
+                "value": f"[{kind} value of {size} bytes truncated by aloft] {preview[:PREVIEW_CHARS]}",
+            }
+            size = _size(value)
+            truncated.append(label)
+        if size + len(label) > budget:
+            dropped.append(label)
+            continue
+        budget -= size + len(label)
+        kept[label] = value
+    kept[TRUNCATED_LABEL] = {
+        "type": "json",
+        "value": {
+            "truncated": truncated[:50],
+            "dropped": dropped[:50],
+            "limit_bytes": MAX_METADATA_BYTES,
+            "original_bytes": _size(metadata),
+        },
+    }
+    return kept
+
+
+def bound_logs(lines: Sequence[str]) -> tuple[str, ...]:
+    """Log lines within :data:`MAX_LOG_BYTES`: the head and the tail, with a note between.
+
+    Example:
+        >>> len(bound_logs(["x" * 1000] * 1000)) < 100
+        True
+    """
+    total = sum(len(line.encode()) + 1 for line in lines)
+    if total <= MAX_LOG_BYTES:
+        return tuple(lines)
+    half = MAX_LOG_BYTES // 2
+    head: list[str] = []
+    used = 0
+    for line in lines:
+        line = line[: half // 2]  # one runaway line cannot take the whole budget
+        if used + len(line.encode()) + 1 > half:
+            break
+        head.append(line)
+        used += len(line.encode()) + 1
+    tail: list[str] = []
+    used = 0
+    for line in reversed(lines[len(head) :]):
+        line = line[: half // 2]
+        if used + len(line.encode()) + 1 > half:
+            break
+        tail.append(line)
+        used += len(line.encode()) + 1
+    tail.reverse()
+    cut = len(lines) - len(head) - len(tail)
+    return (*head, f"... {cut} log lines cut by aloft (limit {MAX_LOG_BYTES} bytes per step event) ...", *tail)
+
+
+def bound_event(event: StepEvent) -> StepEvent:
+    """A step event whose logs, message and error fit the limits (the same object when they do)."""
+    logs = bound_logs(event.logs)
+    error = event.error
+    if error is not None and (len(error.traceback) > MAX_ERROR_CHARS or len(error.message) > MAX_ERROR_CHARS):
+        error = StepError(
+            error.error_type,
+            _clip(error.message, MAX_ERROR_CHARS),
+            # The end of a traceback names the failing line: keep it.
+            error.traceback[-MAX_ERROR_CHARS:],
+        )
+    message = _clip(event.message, MAX_ERROR_CHARS) if event.message is not None else None
+    if logs == event.logs and error is event.error and message == event.message:
+        return event
+    return replace(event, logs=logs, error=error, message=message)
+
+
+def bound_materialization(record: MaterializationRecord) -> MaterializationRecord:
+    """A materialization whose metadata fits the limits (the same object when it does)."""
+    metadata = bound_metadata(record.metadata)
+    return record if metadata == record.metadata else replace(record, metadata=metadata)
+
+
+def bound_check_result(result: AssetCheckResult) -> AssetCheckResult:
+    """An asset check result whose metadata fits the limits."""
+    metadata = bound_metadata(result.metadata)
+    description = _clip(result.description, MAX_ERROR_CHARS) if result.description is not None else None
+    if metadata == result.metadata and description == result.description:
+        return result
+    return replace(result, metadata=metadata, description=description)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} chars cut]"
