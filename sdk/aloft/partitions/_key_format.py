@@ -183,7 +183,9 @@ def _parse_default(key: str, fmt: str) -> datetime | None:
     match = pattern.fullmatch(key) if pattern is not None else None
     if match is None:
         return None
+    parts = [int(part) for part in match.groups()]
+    hour, minute = (parts[3], parts[4]) if len(parts) == 5 else (0, 0)
     try:
-        return datetime(*(int(part) for part in match.groups()))
+        return datetime(parts[0], parts[1], parts[2], hour, minute)
     except ValueError:
         return None
