@@ -199,7 +199,7 @@ class PartitionsDefinition(ABC):
         """
         if self.has_partition_key(partition_key, current_time, dynamic_partitions_store):
             return partition_key
-        subject = asset_name if asset_name is not None else repr(self)
+        subject = asset_name if asset_name is not None else _shortened(repr(self))
         detail = self.describe_invalid_key(partition_key, current_time, dynamic_partitions_store)
         raise PartitionKeyError(
             f"{partition_key} is not a partition of {subject}: {detail}",
@@ -246,3 +246,8 @@ def quote_keys(keys: Sequence[str], limit: int = 10) -> str:
         return "no keys (the definition is empty)"
     shown = ", ".join(f"'{key}'" for key in keys[:limit])
     return shown if len(keys) <= limit else f"{shown}, ... ({len(keys)} keys)"
+
+
+def _shortened(text: str, limit: int = 100) -> str:
+    """A repr short enough for an error message (a thousand static keys would drown it)."""
+    return text if len(text) <= limit else f"{text[: limit - 4]}...)"
