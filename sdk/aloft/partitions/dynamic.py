@@ -134,6 +134,27 @@ class DynamicPartitionsDefinition(PartitionsDefinition):
         """
         return list(self._store(dynamic_partitions_store).get_dynamic_partitions(self.name))
 
+    def has_partition_key(
+        self,
+        partition_key: str,
+        current_time: datetime | None = None,
+        dynamic_partitions_store: DynamicPartitionsStore | None = None,
+    ) -> bool:
+        """Whether the store has the key (one lookup when the store offers ``has_dynamic_partition``).
+
+        Example:
+            >>> class Store:
+            ...     def get_dynamic_partitions(self, partitions_def_name):
+            ...         return ["acme"]
+            >>> DynamicPartitionsDefinition("customers").has_partition_key("acme", None, Store())
+            True
+        """
+        store = self._store(dynamic_partitions_store)
+        lookup = getattr(store, "has_dynamic_partition", None)
+        if callable(lookup):
+            return bool(lookup(self.name, partition_key))
+        return partition_key in store.get_dynamic_partitions(self.name)
+
     def describe_invalid_key(
         self,
         partition_key: str,

@@ -367,8 +367,11 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
             >>> weekly.has_partition_key("2026-01-11", now), weekly.has_partition_key("2026-01-12", now)
             (True, False)
         """
-        index = self._index_of_key(partition_key)
-        return index is not None and 0 <= index < self.get_num_partitions(current_time)
+        count = self.get_num_partitions(current_time)
+        if not count:
+            return False
+        index = self._index_of_key(partition_key, within=(0, count - 1))
+        return index is not None and 0 <= index < count
 
     def get_partition_keys_in_range(
         self,
@@ -613,7 +616,7 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
         parsed = parse_key(partition_key, self.fmt, self._tz)
         if parsed is None:
             return ""
-        index = self._index_of_key(partition_key)
+        index = self._index_of_key(partition_key, within=(0, count))
         if index is None:
             return (
                 f"{partition_key} is not the start of a window of the schedule"
@@ -653,16 +656,31 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
             return cache.keys[start:stop]
         return self._ticks.keys(start, stop, self.fmt)
 
-    def _index_of_key(self, partition_key: str) -> int | None:
-        """The index of the window a key names (possibly outside the set), or None."""
+    def _index_of_key(
+        self, partition_key: str, within: tuple[int, int] | None = None
+    ) -> int | None:
+        """The index of the window a key names (possibly outside the set), or None.
+
+        With ``within=(first, last)`` a key beyond those windows is not located exactly:
+        ``first - 1`` or ``last + 1`` stands for "before" or "after", so that a key in
+        the year 9999 costs nothing even for schedules that croniter must walk.
+        """
         parsed = parse_key(partition_key, self.fmt, self._tz)
         if parsed is None:
             return None
         ticks = self._ticks
+        timestamp = parsed.timestamp()
         try:
             # Keys may omit finer fields than the format shows (fmt '%Y-%m-%d' for windows
-            # starting at 06:00), so the window is the first one at or after the parsed time.
-            index = ticks.index_at_or_after(parsed.timestamp())
+            # starting at 06:00), so a key names the first window at or after its time,
+            # and window i is named by times in (tick(i - 1), tick(i)].
+            if within is not None:
+                first, last = within
+                if timestamp <= ticks.tick(first - 1).timestamp():
+                    return first - 1
+                if timestamp > ticks.tick(last).timestamp():
+                    return last + 1
+            index = ticks.index_at_or_after(timestamp)
             start = ticks.tick(index)
         except (ValueError, OverflowError):
             return None
@@ -682,8 +700,9 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
         return index
 
     def _existing_index(self, partition_key: str, current_time: datetime | None) -> int:
-        index = self._index_of_key(partition_key)
-        if index is None or not 0 <= index < self.get_num_partitions(current_time):
+        count = self.get_num_partitions(current_time)
+        index = self._index_of_key(partition_key, within=(0, count - 1)) if count else None
+        if index is None or not 0 <= index < count:
             self.validate_partition_key(partition_key, current_time=current_time)
         assert index is not None
         return index
@@ -958,7 +977,9 @@ def _cron_expression(
 def _parse_bound(cls: str, name: str, value: object, fmt: str, tz: ZoneInfo) -> datetime:
     """A start or end argument as an aware datetime in ``tz`` (naive values are read in ``tz``)."""
     if isinstance(value, datetime):
-        return value.astimezone(tz) if value.tzinfo is not None else value.replace(tzinfo=tz)
+        # As in Dagster, the wall-clock time is kept and read in the definition's timezone,
+        # even when the datetime carries another zone.
+        return value.replace(tzinfo=tz)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=tz)
     if isinstance(value, str):

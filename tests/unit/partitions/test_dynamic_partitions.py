@@ -97,3 +97,15 @@ def test_value_semantics() -> None:
     assert DynamicPartitionsDefinition("a") == DynamicPartitionsDefinition(name="a")
     assert DynamicPartitionsDefinition("a") != DynamicPartitionsDefinition("b")
     assert repr(CUSTOMERS) == "DynamicPartitionsDefinition(name='customers')"
+
+
+def test_single_key_lookups_use_the_store_lookup_when_it_has_one() -> None:
+    class LookupStore(FakeStore):
+        def has_dynamic_partition(self, partitions_def_name: str, partition_key: str) -> bool:
+            self.calls.append(f"has {partitions_def_name} {partition_key}")
+            return partition_key in self.partitions.get(partitions_def_name, [])
+
+    store = LookupStore({"customers": ["acme"]})
+    assert CUSTOMERS.has_partition_key("acme", dynamic_partitions_store=store)
+    assert not CUSTOMERS.has_partition_key("globex", dynamic_partitions_store=store)
+    assert store.calls == ["has customers acme", "has customers globex"]

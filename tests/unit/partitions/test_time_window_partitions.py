@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import pickle
+import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -122,9 +123,11 @@ def test_naive_aware_and_date_starts() -> None:
     berlin = ZoneInfo("Europe/Berlin")
     naive = DailyPartitionsDefinition(datetime(2026, 1, 1), timezone="Europe/Berlin")
     assert naive.start == datetime(2026, 1, 1, tzinfo=berlin)
-    aware = DailyPartitionsDefinition(utc(2025, 12, 31, 23), timezone="Europe/Berlin")
-    assert aware.start.timestamp() == naive.start.timestamp()
-    assert aware.start.tzinfo == berlin
+    # As in Dagster, an aware start keeps its wall-clock time in the definition's timezone.
+    new_york_midnight = datetime(2026, 1, 1, tzinfo=ZoneInfo("America/New_York"))
+    tokyo = DailyPartitionsDefinition(new_york_midnight, timezone="Asia/Tokyo")
+    assert tokyo.start == datetime(2026, 1, 1, tzinfo=ZoneInfo("Asia/Tokyo"))
+    assert tokyo.get_first_partition_key(datetime(2026, 2, 1)) == "2026-01-01"
     assert DailyPartitionsDefinition(date(2026, 1, 1)) == DailyPartitionsDefinition("2026-01-01")
 
 
@@ -225,6 +228,21 @@ def test_custom_cron_schedule() -> None:
     assert weekdays.time_window_for_partition_key("2026-01-02").end == utc(2026, 1, 5)
     assert not weekdays.has_partition_key("2026-01-03", datetime(2026, 1, 7))
     assert weekdays.schedule_type is None
+
+
+def test_far_away_keys_are_rejected_without_walking_the_schedule() -> None:
+    weekdays = TimeWindowPartitionsDefinition(
+        cron_schedule="*/5 9-17 * * 1-5", start="2026-01-01-00:00", fmt="%Y-%m-%d-%H:%M"
+    )
+    now = datetime(2026, 1, 2)
+    started = time.perf_counter()
+    assert not weekdays.has_partition_key("9999-01-04-09:00", now)
+    assert not weekdays.has_partition_key("1900-01-01-09:00", now)
+    with pytest.raises(PartitionKeyError, match="9999-01-04-09:00 is after the last partition"):
+        weekdays.validate_partition_key("9999-01-04-09:00", current_time=now)
+    assert time.perf_counter() - started < 5  # walking to year 9999 would take minutes
+    assert weekdays.has_partition_key("2026-01-01-09:05", now)
+    assert not weekdays.has_partition_key("2026-01-01-08:55", now)
 
 
 def test_every_six_hours() -> None:
