@@ -47,6 +47,7 @@ __all__ = [
     "iter_ticks",
     "next_ticks",
     "parse_cron",
+    "previous_tick",
     "resolve_timezone",
     "ticks_between",
     "to_eventbridge_cron",
@@ -417,6 +418,33 @@ def next_ticks(
         raise ValueError(f"count must be >= 0, got {count}")
     crons, tz = _crons_and_zone(schedule, timezone)
     return [t.astimezone(tz) for t in islice(iter_ticks(crons, tz, start), count)]
+
+
+def previous_tick(schedule: object, at: datetime, *, timezone: str | None = None) -> datetime | None:
+    """The latest tick at or before ``at`` (None if the cron has no tick in the previous ~5 years).
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> previous_tick("0 9 * * *", datetime(2024, 3, 5, 8, tzinfo=timezone.utc)).isoformat()
+        '2024-03-04T09:00:00+00:00'
+    """
+    crons, tz = _crons_and_zone(schedule, timezone)
+    at = _aware(at, tz)
+    best: datetime | None = None
+    for cron in crons:
+        walls = croniter(parse_cron(cron).normalized, at.astimezone(tz).replace(tzinfo=None) + _MAX_DST_SHIFT)
+        for _ in range(2000):
+            wall: datetime = walls.get_prev(datetime)
+            if at - wall.replace(tzinfo=tz) > timedelta(days=5 * 366):
+                break
+            if not _exists(wall, tz):
+                continue
+            tick = wall.replace(tzinfo=tz, fold=0)
+            if tick <= at:
+                if best is None or tick > best:
+                    best = tick
+                break
+    return None if best is None else best.astimezone(tz)
 
 
 def ticks_between(
