@@ -22,6 +22,7 @@ from aloft.partitions import (
     StaticPartitionMapping,
     StaticPartitionsDefinition,
     TimeWindowPartitionMapping,
+    TimeWindowPartitionsDefinition,
     UpstreamPartitionsResult,
     WeeklyPartitionsDefinition,
     infer_partition_mapping,
@@ -199,6 +200,16 @@ def test_previous_day_across_dst() -> None:
     later = datetime(2027, 1, 1)
     assert YESTERDAY.get_upstream_partitions("2026-03-30", berlin, berlin, current_time=later) == ["2026-03-29"]
     assert YESTERDAY.get_upstream_partitions("2026-10-26", berlin, berlin, current_time=later) == ["2026-10-25"]
+
+
+def test_previous_partition_of_a_weekday_schedule() -> None:
+    weekdays = TimeWindowPartitionsDefinition(cron_schedule="0 0 * * 1-5", start="2026-01-01", fmt="%Y-%m-%d")
+    # 2026-01-05 is a Monday: the previous partition is Friday's.
+    assert YESTERDAY.get_upstream_partitions("2026-01-05", weekdays, weekdays, current_time=NOW) == ["2026-01-02"]
+    assert YESTERDAY.get_upstream_mapped_partitions_result("2026-01-01", weekdays, weekdays, current_time=NOW) == (
+        UpstreamPartitionsResult((), ("2025-12-31",))
+    )
+    assert YESTERDAY.get_downstream_partitions("2026-01-02", weekdays, weekdays, current_time=NOW) == ["2026-01-05"]
 
 
 def test_invalid_downstream_key_is_an_error() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import pickle
+import subprocess
+import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -522,6 +524,20 @@ def test_invalid_cron_schedules() -> None:
         TimeWindowPartitionsDefinition(cron_schedule="60 0 * * *", start="2026-01-01", fmt="%Y-%m-%d")
     with pytest.raises(PartitionsDefinitionError, match="hour 24 is out of range"):
         DailyPartitionsDefinition(start_date="2026-01-01", hour_offset=24)
+
+
+def test_cron_schedule_that_never_fires() -> None:
+    with pytest.raises(PartitionsDefinitionError, match="'0 0 31 4 \\*' never fires"):
+        TimeWindowPartitionsDefinition(cron_schedule="0 0 31 4 *", start="2026-01-01", fmt="%Y-%m-%d")
+
+
+def test_import_stays_light() -> None:
+    code = (
+        "import sys, aloft.partitions; "
+        "heavy = [m for m in ('croniter', 'pandas', 'pyarrow') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_cron_schedule_and_offsets_conflict() -> None:
