@@ -23,7 +23,8 @@ def test_quickstart_materializes_revenue_by_region() -> None:
     revenue = result.output_for_node("revenue_by_region")
     assert isinstance(revenue, pd.DataFrame)
     assert list(revenue.columns) == ["region", "revenue", "orders"]
-    raw = pd.read_csv(ROOT / "examples" / "quickstart" / "data" / "orders.csv")
+    raw = pd.read_csv(ROOT / "examples" / "quickstart" / "data" / "orders.csv", keep_default_na=False, na_values=[""])
+    assert set(revenue["region"]) == {"EU", "NA", "APAC", "LATAM"}
     expected = raw.dropna(subset=["amount"])
     expected = expected[expected["status"] == "complete"]
     assert revenue["revenue"].sum() == pytest.approx(expected["amount"].sum(), abs=0.05)
