@@ -1,0 +1,113 @@
+"""The stack that holds one project, and the app that synthesizes it.
+
+``build_app`` is what ``infra/app.py``, the tests and the benchmark call: it
+reads the settings (``[tool.aloft]`` + CDK context), loads the user's
+definitions, adds the cdk-nag checks and returns the app, ready to ``synth()``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App, Environment, Stack, Tags
+from constructs import Construct
+
+from aloft_cdk import nag
+from aloft_cdk.project import AloftProject
+from aloft_cdk.settings import DeploySettings
+from aloft_cdk.sources import ProjectSources
+
+__all__ = ["CONTEXT_PREFIX", "AloftStack", "build_app", "feature_flags", "settings_from_context"]
+
+# Context keys the CLI passes (`-c aloft:stage=prod`); each overrides the [tool.aloft] key of that name.
+CONTEXT_PREFIX = "aloft:"
+_CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
+
+
+def feature_flags() -> dict[str, Any]:
+    """The feature flags in ``infra/cdk.json``.
+
+    The CDK CLI passes them to ``app.py`` itself; an app built in-process (tests,
+    benchmarks) must load them, or it synthesizes with old defaults.
+    """
+    context: dict[str, Any] = json.loads(_CDK_JSON.read_text())["context"]
+    return context
+
+
+class AloftStack(Stack):
+    """One project at one stage: ``aloft-<name>-<stage>``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        settings: DeploySettings,
+        definitions: Any = None,
+        sources: ProjectSources | None = None,
+    ) -> None:
+        env = Environment(
+            account=settings.account or os.environ.get("CDK_DEFAULT_ACCOUNT"),
+            region=settings.region or os.environ.get("CDK_DEFAULT_REGION"),
+        )
+        super().__init__(
+            scope,
+            settings.stack_name,
+            env=env,
+            description=f"aloft project {settings.project_name}, stage {settings.stage}",
+        )
+        Tags.of(self).add("aloft:project", settings.project_name)
+        Tags.of(self).add("aloft:stage", settings.stage)
+        self.project = AloftProject(
+            self, "Project", settings=settings, definitions=definitions, sources=sources
+        )
+
+
+def settings_from_context(app: App, *, root: Path | None = None) -> DeploySettings:
+    """Settings from the project's ``[tool.aloft]``, overridden by ``aloft:*`` CDK context."""
+    from aloft.cli.project import find_project
+
+    context_root = app.node.try_get_context(f"{CONTEXT_PREFIX}root")
+    project = find_project(Path(context_root) if context_root else root)
+    table = {"module": project.module, "file": project.file, "name": project.name, **project.extra}
+    overrides = {}
+    for key in (
+        "definitions",
+        "name",
+        "stage",
+        "region",
+        "account",
+        "alarm_email",
+        "alarm_topic_arn",
+    ):
+        value = app.node.try_get_context(f"{CONTEXT_PREFIX}{key}")
+        if value is not None:
+            overrides[key] = value
+    return DeploySettings.from_pyproject(
+        {k: v for k, v in table.items() if v is not None}, root=project.root, overrides=overrides
+    )
+
+
+def build_app(
+    *,
+    settings: DeploySettings | None = None,
+    definitions: Any = None,
+    sources: ProjectSources | None = None,
+    context: Mapping[str, Any] | None = None,
+    outdir: str | None = None,
+    checks: bool = True,
+) -> tuple[App, AloftStack]:
+    """An app with one :class:`AloftStack` and, unless ``checks=False``, cdk-nag's AwsSolutions pack.
+
+    ``context`` is added to ``cdk.json``'s feature flags (``aws:cdk:bundling-stacks: []``
+    skips bundling, as unit tests do).
+    """
+    app = App(context={**feature_flags(), **dict(context or {})}, outdir=outdir)
+    settings = settings or settings_from_context(app)
+    stack = AloftStack(app, settings=settings, definitions=definitions, sources=sources)
+    if checks:
+        nag.add_aws_solutions_checks(app)
+    return app, stack

@@ -1,0 +1,108 @@
+"""The infra tests' second project: what the quickstart does not exercise.
+
+- a diamond job and a job split into parts (``[tool.aloft.compile] max_steps_per_part``);
+- schedules: one running in a DST zone, one stopped, one with two crons;
+- S3 sensors with prefix+suffix, prefix only and suffix only, on two buckets;
+- a polled sensor (so the automation function gets its stream and tick).
+"""
+
+from __future__ import annotations
+
+from aloft import Definitions, asset, define_asset_job
+from aloft.automation.run_request import DefaultScheduleStatus, DefaultSensorStatus
+from aloft.automation.s3 import s3_sensor
+from aloft.automation.schedule import ScheduleDefinition
+from aloft.automation.sensor import SensorDefinition
+
+
+@asset
+def orders() -> list[int]:
+    """Raw orders."""
+    return [1, 2, 3]
+
+
+@asset
+def customers() -> list[str]:
+    """Raw customers."""
+    return ["a", "b"]
+
+
+@asset
+def enriched(orders: list[int], customers: list[str]) -> int:
+    """Orders joined with customers."""
+    return len(orders) * len(customers)
+
+
+@asset
+def report(enriched: int) -> str:
+    """The daily report."""
+    return f"{enriched} rows"
+
+
+@asset
+def audit(orders: list[int]) -> int:
+    """An independent check on orders."""
+    return sum(orders)
+
+
+everything = define_asset_job("everything", selection="*")
+ingest = define_asset_job("ingest", selection=["orders", "customers"])
+
+nightly = ScheduleDefinition(
+    name="nightly",
+    job=everything,
+    cron_schedule="30 2 * * *",
+    execution_timezone="Europe/Berlin",
+    default_status=DefaultScheduleStatus.RUNNING,
+)
+weekdays = ScheduleDefinition(
+    name="weekdays", job=ingest, cron_schedule="0 9 * * 1-5", execution_timezone="America/New_York"
+)
+twice = ScheduleDefinition(
+    name="twice",
+    job=ingest,
+    cron_schedule=["0 6 * * *", "0 18 * * *"],
+    default_status=DefaultScheduleStatus.RUNNING,
+)
+
+
+@s3_sensor(
+    bucket="shop-landing",
+    prefix="orders/",
+    suffix=".csv",
+    job=ingest,
+    default_status=DefaultSensorStatus.RUNNING,
+)
+def order_files(context, s3_event):  # type: ignore[no-untyped-def]
+    """A CSV of orders was dropped."""
+
+
+@s3_sensor(bucket="shop-landing", prefix="customers/", job=ingest)
+def customer_files(context, s3_event):  # type: ignore[no-untyped-def]
+    """A customer export was dropped."""
+
+
+@s3_sensor(
+    bucket="partner-drops",
+    suffix=".json",
+    job=everything,
+    default_status=DefaultSensorStatus.RUNNING,
+)
+def partner_files(context, s3_event):  # type: ignore[no-untyped-def]
+    """A partner file was dropped."""
+
+
+def _poll(context):  # type: ignore[no-untyped-def]
+    return None
+
+
+poller = SensorDefinition(
+    "poller", evaluation_fn=_poll, job=everything, minimum_interval_seconds=300
+)
+
+defs = Definitions(
+    assets=[orders, customers, enriched, report, audit],
+    jobs=[everything, ingest],
+    schedules=[nightly, weekdays, twice],
+    sensors=[order_files, customer_files, partner_files, poller],
+)
