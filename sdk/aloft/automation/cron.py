@@ -367,7 +367,8 @@ def _iter_one(cron: str, tz: ZoneInfo, after: datetime) -> Iterator[datetime]:
         if not _exists(wall, tz):
             continue  # spring forward: EventBridge skips a wall time that does not exist
         tick = wall.replace(tzinfo=tz, fold=0)  # fall back: the first occurrence only
-        if tick > after:
+        # Aware datetimes sharing a tzinfo compare as wall times (fold ignored): compare instants.
+        if tick.timestamp() > after.timestamp():
             yield tick
 
 
@@ -382,16 +383,18 @@ def iter_ticks(crons: str | Sequence[str], tz: ZoneInfo, after: datetime) -> Ite
     """
     after = _aware(after, tz)
     streams = [_iter_one(c, tz, after) for c in ([crons] if isinstance(crons, str) else crons)]
-    previous: datetime | None = None
-    for tick in heapq.merge(*streams):
-        if tick != previous:
-            previous = tick
+    previous: float | None = None
+    for tick in heapq.merge(*streams, key=lambda t: t.timestamp()):
+        if tick.timestamp() != previous:
+            previous = tick.timestamp()
             yield tick
 
 
 def _crons_and_zone(schedule: object, timezone: str | None) -> tuple[tuple[str, ...], ZoneInfo]:
     if isinstance(schedule, str):
         return (schedule,), resolve_timezone(timezone)
+    if isinstance(schedule, (list, tuple)) and all(isinstance(c, str) for c in schedule):
+        return tuple(schedule), resolve_timezone(timezone)
     crons = getattr(schedule, "cron_schedules", None)
     if crons is None:
         raise TypeError(f"expected a cron string or a ScheduleDefinition, got {schedule!r}")
@@ -435,13 +438,13 @@ def previous_tick(schedule: object, at: datetime, *, timezone: str | None = None
         walls = croniter(parse_cron(cron).normalized, at.astimezone(tz).replace(tzinfo=None) + _MAX_DST_SHIFT)
         for _ in range(2000):
             wall: datetime = walls.get_prev(datetime)
-            if at - wall.replace(tzinfo=tz) > timedelta(days=5 * 366):
+            if at.timestamp() - wall.replace(tzinfo=tz).timestamp() > timedelta(days=5 * 366).total_seconds():
                 break
             if not _exists(wall, tz):
                 continue
             tick = wall.replace(tzinfo=tz, fold=0)
-            if tick <= at:
-                if best is None or tick > best:
+            if tick.timestamp() <= at.timestamp():
+                if best is None or tick.timestamp() > best.timestamp():
                     best = tick
                 break
     return None if best is None else best.astimezone(tz)
@@ -462,7 +465,7 @@ def ticks_between(
     until = _aware(until, tz)
     found: list[datetime] = []
     for tick in iter_ticks(crons, tz, after):
-        if tick > until or len(found) >= limit:
+        if tick.timestamp() > until.timestamp() or len(found) >= limit:
             break
         found.append(tick.astimezone(tz))
     return found

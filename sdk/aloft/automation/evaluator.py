@@ -342,12 +342,13 @@ class _Evaluator:
             bound = self.now_ts - policy.lag.total_seconds()
         else:
             bounds = []
+            lag = policy.lag.total_seconds()
             before = previous_tick(policy.cron_schedule, self.now, timezone=policy.cron_schedule_timezone)
             if before is not None:
-                bounds.append((before - policy.lag).timestamp())
+                bounds.append(before.timestamp() - lag)
             upcoming = next_ticks(policy.cron_schedule, self.now, 1, timezone=policy.cron_schedule_timezone)[0]
-            if self.now >= upcoming - policy.lag:
-                bounds.append((upcoming - policy.lag).timestamp())
+            if self.now_ts >= upcoming.timestamp() - lag:
+                bounds.append(upcoming.timestamp() - lag)
             if not bounds:
                 return AssetEvaluation(key, None, label, False, "no freshness deadline in effect yet")
             bound = max(bounds)

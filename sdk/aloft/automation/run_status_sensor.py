@@ -139,7 +139,8 @@ def _build(
         runs = store.list_runs(status=run_status, limit=_RUNS_PER_TICK)
         if seen is None:
             newest = max((_status_time(r) for r in runs), default=time.time())
-            context.update_cursor(write_versioned_cursor(_CURSOR_VERSION, t=newest, ids=[]))
+            at_newest = sorted(r.run_id for r in runs if _status_time(r) == newest)
+            context.update_cursor(write_versioned_cursor(_CURSOR_VERSION, t=newest, ids=at_newest))
             return SkipReason(f"started watching for {run_status.value} runs")
         after, ids = float(seen["t"]), set(seen["ids"])
         fresh = sorted(

@@ -1,0 +1,29 @@
+"""Fixtures of the automation tests: sample events and an in-memory store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aloft.storage.memory import InMemoryStateStore
+
+EVENTS = Path(__file__).parent / "events"
+
+
+@pytest.fixture
+def load_event() -> Callable[[str], Any]:
+    """Read a sample event from ``events/`` by file name (without ``.json``)."""
+
+    def load(name: str) -> Any:
+        return json.loads((EVENTS / f"{name}.json").read_text())
+
+    return load
+
+
+@pytest.fixture
+def store() -> InMemoryStateStore:
+    return InMemoryStateStore()
