@@ -70,6 +70,28 @@ if TYPE_CHECKING:
     from aloft.io.memory import InMemoryIOManager as InMemoryIOManager
     from aloft.io.parquet import ParquetIOManager as ParquetIOManager
     from aloft.io.s3 import S3PickleIOManager as S3PickleIOManager
+    from aloft.partitions import AddDynamicPartitionsRequest as AddDynamicPartitionsRequest
+    from aloft.partitions import AllPartitionMapping as AllPartitionMapping
+    from aloft.partitions import BackfillPolicy as BackfillPolicy
+    from aloft.partitions import DailyPartitionsDefinition as DailyPartitionsDefinition
+    from aloft.partitions import DeleteDynamicPartitionsRequest as DeleteDynamicPartitionsRequest
+    from aloft.partitions import DynamicPartitionsDefinition as DynamicPartitionsDefinition
+    from aloft.partitions import HourlyPartitionsDefinition as HourlyPartitionsDefinition
+    from aloft.partitions import IdentityPartitionMapping as IdentityPartitionMapping
+    from aloft.partitions import LastPartitionMapping as LastPartitionMapping
+    from aloft.partitions import MonthlyPartitionsDefinition as MonthlyPartitionsDefinition
+    from aloft.partitions import MultiPartitionKey as MultiPartitionKey
+    from aloft.partitions import MultiPartitionsDefinition as MultiPartitionsDefinition
+    from aloft.partitions import MultiToSingleDimensionPartitionMapping as MultiToSingleDimensionPartitionMapping
+    from aloft.partitions import PartitionKeyRange as PartitionKeyRange
+    from aloft.partitions import PartitionMapping as PartitionMapping
+    from aloft.partitions import PartitionsDefinition as PartitionsDefinition
+    from aloft.partitions import StaticPartitionMapping as StaticPartitionMapping
+    from aloft.partitions import StaticPartitionsDefinition as StaticPartitionsDefinition
+    from aloft.partitions import TimeWindow as TimeWindow
+    from aloft.partitions import TimeWindowPartitionMapping as TimeWindowPartitionMapping
+    from aloft.partitions import TimeWindowPartitionsDefinition as TimeWindowPartitionsDefinition
+    from aloft.partitions import WeeklyPartitionsDefinition as WeeklyPartitionsDefinition
 
 __version__ = "0.1.0"
 
@@ -128,6 +150,28 @@ _EXPORTS: dict[str, str] = {
     "InMemoryIOManager": "aloft.io.memory",
     "ParquetIOManager": "aloft.io.parquet",
     "S3PickleIOManager": "aloft.io.s3",
+    "AddDynamicPartitionsRequest": "aloft.partitions",
+    "AllPartitionMapping": "aloft.partitions",
+    "BackfillPolicy": "aloft.partitions",
+    "DailyPartitionsDefinition": "aloft.partitions",
+    "DeleteDynamicPartitionsRequest": "aloft.partitions",
+    "DynamicPartitionsDefinition": "aloft.partitions",
+    "HourlyPartitionsDefinition": "aloft.partitions",
+    "IdentityPartitionMapping": "aloft.partitions",
+    "LastPartitionMapping": "aloft.partitions",
+    "MonthlyPartitionsDefinition": "aloft.partitions",
+    "MultiPartitionKey": "aloft.partitions",
+    "MultiPartitionsDefinition": "aloft.partitions",
+    "MultiToSingleDimensionPartitionMapping": "aloft.partitions",
+    "PartitionKeyRange": "aloft.partitions",
+    "PartitionMapping": "aloft.partitions",
+    "PartitionsDefinition": "aloft.partitions",
+    "StaticPartitionMapping": "aloft.partitions",
+    "StaticPartitionsDefinition": "aloft.partitions",
+    "TimeWindow": "aloft.partitions",
+    "TimeWindowPartitionMapping": "aloft.partitions",
+    "TimeWindowPartitionsDefinition": "aloft.partitions",
+    "WeeklyPartitionsDefinition": "aloft.partitions",
 }
 
 __all__ = sorted(_EXPORTS)
