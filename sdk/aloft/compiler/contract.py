@@ -1,0 +1,144 @@
+"""The contract between compiled state machines and aloft's Lambda functions.
+
+Everything both sides must agree on lives here, in one pure module: the
+placeholders the CDK fills, the error names the ASL ``Retry``/``Catch``
+match, the shape of the execution input, and the JSON paths that read it.
+The runtime (``aloft.cloud``) imports these names instead of repeating them.
+
+Execution input (small: ids, never data):
+
+    {"run": {"run_id": "...", "partition_key": null, "skip": {"<step>": true}},
+     "failed": false}
+
+``skip`` names the steps of the job that this run does NOT select (a
+subset, or a re-execution from failure); a part of a split job also gets
+``run.parent_token``, the task token its parent waits on.
+
+Example:
+    >>> build_run_input("r1", partition_key="2026-03-01", skip=["b", "a"])
+    {'run': {'run_id': 'r1', 'partition_key': '2026-03-01', 'skip': {'a': True, 'b': True}}, 'failed': False}
+    >>> placeholder(RUN_STEP_FUNCTION)
+    '${RunStepFunctionArn}'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from aloft.compiler.exceptions import CompileError
+
+__all__ = [
+    "ERROR_MALFORMED_EVENT",
+    "ERROR_RUN_FAILED",
+    "ERROR_STEP_FAILED",
+    "ERROR_STEP_RETRY",
+    "ERROR_UPSTREAM_FAILED",
+    "GATE_FUNCTION",
+    "LAMBDA_TRANSIENT_ERRORS",
+    "MAX_INPUT_BYTES",
+    "RUN_STEP_FUNCTION",
+    "EventKind",
+    "build_run_input",
+    "check_step_key",
+    "part_placeholder_name",
+    "placeholder",
+    "skip_path",
+]
+
+# -- placeholders (filled by the CDK's definition substitutions) ------------------------------
+RUN_STEP_FUNCTION = "RunStepFunctionArn"
+GATE_FUNCTION = "GateFunctionArn"
+
+
+def placeholder(name: str) -> str:
+    """``${Name}``: how a definition refers to a resource the CDK creates."""
+    return "${" + name + "}"
+
+
+def part_placeholder_name(index: int) -> str:
+    """The placeholder of the state machine of part ``index`` (1-based) of a split job."""
+    return f"Part{index}StateMachineArn"
+
+
+# -- error names (Lambda errorType == the Python exception class name) ---------------------
+ERROR_STEP_RETRY = "AloftStepRetry"  # user code failed, its RetryPolicy allows another attempt
+ERROR_STEP_FAILED = "AloftStepFailed"  # user code failed for good; failure already recorded
+ERROR_UPSTREAM_FAILED = (
+    "AloftUpstreamFailed"  # a gate learned that an upstream failed or was skipped
+)
+ERROR_MALFORMED_EVENT = "AloftMalformedEvent"  # never retried: the event itself is wrong
+ERROR_RUN_FAILED = "AloftRunFailed"  # the execution's Fail state
+
+# AWS's recommended retry set for Lambda's own transient failures (not the function's errors).
+LAMBDA_TRANSIENT_ERRORS = (
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+)
+
+
+class EventKind:
+    """The ``kind`` field of the events the state machines send to aloft's functions."""
+
+    RUN = "run"  # run_step: materialize one step
+    CRASHED = "crashed"  # run_step: a step's Lambda crashed or timed out; record and propagate
+    WAIT = "wait"  # gate: register a task token, release it when the upstreams are done
+    START_PART = "start_part"  # gate: start a part of a split job, handing over the task token
+    REPORT = "report"  # gate: a part tells its parent how it ended
+
+
+# -- the execution input ---------------------------------------------------------------------
+RUN_PATH = "$.run"
+RUN_ID_PATH = "$.run.run_id"
+PARTITION_KEY_PATH = "$.run.partition_key"
+SKIP_PATH = "$.run.skip"
+PARENT_TOKEN_PATH = "$.run.parent_token"
+JOINED_FAILED_PATH = "$.joined.failed"
+FAILED_PATH = "$.failed"
+TASK_TOKEN_PATH = "$$.Task.Token"
+RETRY_COUNT_PATH = "$$.State.RetryCount"
+
+# Step Functions caps state input/output at 256 KiB; leave room for what states add (errors).
+MAX_INPUT_BYTES = 200 * 1024
+
+_STEP_KEY = re.compile(r"^[A-Za-z0-9_.\-]+$")
+
+
+def check_step_key(key: str) -> str:
+    """Reject step keys that cannot be used in a JSONPath or a state name; return the key."""
+    if not _STEP_KEY.match(key):
+        raise CompileError(
+            f"step '{key}' cannot be compiled: step keys may only contain letters, digits, "
+            "'_', '-' and '.'; rename the asset or op"
+        )
+    return key
+
+
+def skip_path(step_key: str) -> str:
+    """The JSONPath that is present when ``step_key`` is not selected by the run.
+
+    Bracket notation, so that step names never collide with JSONPath keywords.
+
+    Example:
+        >>> skip_path("orders")
+        "$.run.skip['orders']"
+    """
+    return f"{SKIP_PATH}['{check_step_key(step_key)}']"
+
+
+def build_run_input(
+    run_id: str, *, partition_key: str | None = None, skip: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The execution input of a run (see the module docstring)."""
+    return {
+        "run": {
+            "run_id": run_id,
+            "partition_key": partition_key,
+            "skip": {key: True for key in sorted(skip)},
+        },
+        "failed": False,
+    }
