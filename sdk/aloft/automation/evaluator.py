@@ -203,7 +203,8 @@ class _Evaluator:
         self.state = state
         self.now = now
         self.now_ts = now.timestamp()
-        self.requested_now: set[tuple[AssetKey, str | None]] = set()
+        # Requested earlier in this evaluation (upstreams first) -> what triggered them.
+        self.requested_now: dict[tuple[AssetKey, str | None], str] = {}
 
     # -- helpers ---------------------------------------------------------------------------
     def partitions_of(self, key: AssetKey) -> list[str | None]:
@@ -228,9 +229,15 @@ class _Evaluator:
             return True, partition
         return False, None
 
-    def check_upstreams(self, key: AssetKey, partition: str | None) -> tuple[str | None, tuple[float, str] | None]:
-        """A reason to wait (or None), and the newest upstream update ``(time, name)``."""
-        newest: tuple[float, str] | None = None
+    def check_upstreams(
+        self, key: AssetKey, partition: str | None
+    ) -> tuple[str | None, tuple[float, str, str] | None]:
+        """A reason to wait (or None), and the newest upstream update ``(time, name, identity)``.
+
+        The identity names the materialization (or the request) so that two
+        evaluations of the same update agree on the run key.
+        """
+        newest: tuple[float, str, str] | None = None
         for upstream in self.upstreams(key):
             supported, up_partition = self.upstream_partition(upstream, key, partition)
             name = upstream.to_user_string()
@@ -240,7 +247,7 @@ class _Evaluator:
                     "partitions", None,
                 )
             if (upstream, up_partition) in self.requested_now:
-                candidate = (self.now_ts, name)
+                candidate = (self.now_ts, name, f"{name}<-{self.requested_now[(upstream, up_partition)]}")
             else:
                 run_id = self.snap.run_in_progress(upstream, up_partition)
                 if run_id is not None:
@@ -248,7 +255,7 @@ class _Evaluator:
                 when = self.snap.materialized_at(upstream, up_partition)
                 if when is None:
                     return f"waiting for upstream '{name}' (never materialized)", None
-                candidate = (when, name)
+                candidate = (when, name, f"{name}@{when}")
             if newest is None or candidate > newest:
                 newest = candidate
         return None, newest
@@ -268,7 +275,7 @@ class _Evaluator:
                     f"requested at {_show(asked)} and still missing; waiting for an upstream update to retry",
                 )
             return AssetEvaluation(key, partition, "eager", True, "missing, and every upstream exists",
-                                   trigger=f"missing:{newest[0] if newest else ''}")
+                                   trigger=f"missing:{newest[2] if newest else ''}")
         if newest is None:
             return AssetEvaluation(key, partition, "eager", False, "materialized; it has no upstream to react to")
         if newest[0] > mine and (asked is None or newest[0] > asked):
@@ -276,7 +283,7 @@ class _Evaluator:
             return AssetEvaluation(
                 key, partition, "eager", True,
                 f"upstream '{newest[1]}' updated {when}, after this asset ({_show(mine)})",
-                trigger=f"eager:{newest[1]}@{newest[0]}",
+                trigger=f"eager:{newest[2]}",
             )
         if newest[0] > mine and asked is not None:
             return AssetEvaluation(key, partition, "eager", False,
@@ -409,7 +416,7 @@ class _Evaluator:
         for result in results:
             if result.requested:
                 for member in (*result.bundle, key):
-                    self.requested_now.add((member, result.partition_key))
+                    self.requested_now[(member, result.partition_key)] = result.trigger or ""
         return results
 
 
