@@ -164,7 +164,11 @@ class BundlePlan:
         """The functions' code: aloft, its runtime dependencies, the handlers and the user's package."""
         source = aloft_source_root()
         copies: list[tuple[Path, str]] = [(source / "sdk" / "aloft", "aloft")]
-        copies += [(path, path.name) for path in sorted((source / "functions").glob("*.py"))]
+        copies += [
+            (path, path.name)
+            for path in sorted((source / "functions").iterdir())
+            if path.suffix == ".py" or (path.is_dir() and path.name != "__pycache__")
+        ]
         copies.append(_user_package(project_root, definitions_module))
         return cls(
             requirements=tuple(runtime_requirements(source)),

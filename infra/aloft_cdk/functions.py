@@ -13,6 +13,7 @@ table, buckets and state machines.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
@@ -50,8 +51,15 @@ _RETENTION_DAYS = (
 )
 
 
-def handler_for(role: str) -> str:
-    """The handler of a role: ``functions/<role>.py``'s ``handler``."""
+def handler_for(role: str, functions_dir: Path | None = None) -> str:
+    """The Lambda handler of a role: ``handler`` in ``functions/<role>.py`` or ``functions/<role>/handler.py``.
+
+    Example:
+        >>> handler_for("gate", Path("/nonexistent"))
+        'gate.handler'
+    """
+    if functions_dir is not None and (functions_dir / role / "handler.py").is_file():
+        return f"{role}/handler.handler"
     return f"{role}.handler"
 
 
@@ -79,6 +87,7 @@ class AloftFunction(Construct):
         environment: Mapping[str, str],
         retention: logs.RetentionDays,
         dead_letter: bool,
+        handler: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.role_name = role_name
@@ -106,7 +115,7 @@ class AloftFunction(Construct):
             "Function",
             runtime=_RUNTIMES[python_version],
             architecture=lambda_.Architecture.X86_64,
-            handler=handler_for(role_name),
+            handler=handler,
             code=code,
             layers=list(layers),
             memory_size=size.memory_mb,
@@ -140,6 +149,7 @@ class RuntimeFunctions(Construct):
         python_version: str,
         environment: Mapping[str, str],
         log_retention_days: int,
+        functions_dir: Path,
     ) -> None:
         super().__init__(scope, construct_id)
         retention = log_retention(log_retention_days)
@@ -156,6 +166,7 @@ class RuntimeFunctions(Construct):
                 environment=environment,
                 retention=retention,
                 dead_letter=role in ASYNC_ROLES,
+                handler=handler_for(role, functions_dir),
             )
 
         self.by_role: dict[str, AloftFunction] = {

@@ -134,6 +134,7 @@ class AloftProject(Construct):
                 "ALOFT_STATE_MACHINE_ARN_PREFIX": machine_arn_prefix,
             },
             log_retention_days=settings.log_retention_days,
+            functions_dir=aloft_source_root() / "functions",
         )
         for fn in self.functions.all:
             fn.function.add_environment("ALOFT_FUNCTION_ROLE", fn.role_name)

@@ -1,0 +1,168 @@
+"""Secure by default and free when idle: IAM, cdk-nag, and no always-on compute."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from _infra_synth import Project
+
+# Actions that have no resource-level permissions: AWS requires Resource "*" for them.
+ACTIONS_WITHOUT_RESOURCES = frozenset(
+    {
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "logs:CreateLogDelivery",
+        "logs:GetLogDelivery",
+        "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies",
+        "logs:DescribeLogGroups",
+        "dynamodb:ListStreams",
+    }
+)
+
+# Everything a project may contain: each bills per use (or per alarm), none runs while idle.
+PAY_PER_USE_TYPES = frozenset(
+    {
+        "AWS::CloudWatch::Alarm",
+        "AWS::DynamoDB::Table",
+        "AWS::Events::Rule",
+        "AWS::IAM::Policy",
+        "AWS::IAM::Role",
+        "AWS::Lambda::EventSourceMapping",
+        "AWS::Lambda::Function",
+        "AWS::Lambda::LayerVersion",
+        "AWS::Lambda::Permission",
+        "AWS::Logs::LogGroup",
+        "AWS::S3::Bucket",
+        "AWS::S3::BucketPolicy",
+        "AWS::SNS::Subscription",
+        "AWS::SNS::Topic",
+        "AWS::SNS::TopicPolicy",
+        "AWS::SQS::Queue",
+        "AWS::SQS::QueuePolicy",
+        "AWS::Scheduler::Schedule",
+        "AWS::StepFunctions::StateMachine",
+    }
+)
+
+
+def _statements(project: Project) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for logical_id, resource in project.template["Resources"].items():
+        documents = []
+        if resource["Type"] == "AWS::IAM::Policy":
+            documents.append(resource["Properties"]["PolicyDocument"])
+        if resource["Type"] == "AWS::IAM::Role":
+            documents += [p["PolicyDocument"] for p in resource["Properties"].get("Policies", [])]
+        for document in documents:
+            found += [(logical_id, statement) for statement in document["Statement"]]
+    return found
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_no_iam_statement_has_a_wildcard_action(project: Project) -> None:
+    offending = [
+        (logical_id, action)
+        for logical_id, statement in _statements(project)
+        for action in _list(statement["Action"])
+        if "*" in action
+    ]
+    assert offending == []
+
+
+def test_star_resources_only_where_aws_requires_them(project: Project) -> None:
+    offending = [
+        (logical_id, sorted(set(_list(statement["Action"])) - ACTIONS_WITHOUT_RESOURCES))
+        for logical_id, statement in _statements(project)
+        if "*" in _list(statement["Resource"])
+        and not set(_list(statement["Action"])) <= ACTIONS_WITHOUT_RESOURCES
+    ]
+    assert offending == []
+
+
+def test_only_allow_statements_and_no_managed_policies(project: Project) -> None:
+    assert all(statement["Effect"] == "Allow" for _, statement in _statements(project))
+    for logical_id, role in project.resources("AWS::IAM::Role").items():
+        assert not role["Properties"].get("ManagedPolicyArns"), (
+            f"{logical_id} uses an AWS managed policy"
+        )
+
+
+def _role_statements(project: Project, role_id: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in project.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_state_machines_invoke_only_the_functions_their_definition_names(project: Project) -> None:
+    from aloft_cdk.sources import FunctionRef
+
+    machines = {
+        r["Properties"]["StateMachineName"]: r
+        for r in project.resources("AWS::StepFunctions::StateMachine").values()
+    }
+    for spec in project.sources.machines:
+        role_id = machines[spec.name]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+        statements = _role_statements(project, role_id)
+        invoked = {
+            resource["Fn::GetAtt"][0]
+            for statement in statements
+            if statement["Action"] == "lambda:InvokeFunction"
+            for resource in _list(statement["Resource"])
+        }
+        expected = {
+            project.function_id(ref.role)
+            for ref in spec.placeholders.values()
+            if isinstance(ref, FunctionRef)
+        }
+        assert invoked == expected, spec.name
+        other = {a for s in statements for a in _list(s["Action"])} - ACTIONS_WITHOUT_RESOURCES
+        assert other == {"lambda:InvokeFunction"}, f"{spec.name} may also {sorted(other)}"
+
+
+def test_the_table_is_never_scanned(project: Project) -> None:
+    actions = {a for _, statement in _statements(project) for a in _list(statement["Action"])}
+    assert "dynamodb:Scan" not in actions
+    assert "dynamodb:Query" in actions
+
+
+def test_cdk_nag_aws_solutions_has_no_unacknowledged_findings(synthesis: Any) -> None:
+    assert synthesis.violations == [], "\n".join(
+        f"{v['rule']} at {v['path']}" for v in synthesis.violations
+    )
+
+
+def test_every_acknowledgement_carries_a_reason() -> None:
+    from aloft_cdk.nag import REASONS
+
+    assert REASONS
+    for finding, reason in REASONS.items():
+        assert finding.startswith("AwsSolutions-"), finding
+        assert len(reason) > 40, f"{finding}: say why, not just that"
+
+
+def test_no_always_on_compute(project: Project) -> None:
+    types = {resource["Type"] for resource in project.template["Resources"].values()}
+    assert types <= PAY_PER_USE_TYPES, f"not pay-per-use: {sorted(types - PAY_PER_USE_TYPES)}"
+    for logical_id, fn in project.resources("AWS::Lambda::Function").items():
+        assert "ReservedConcurrentExecutions" not in fn["Properties"], logical_id
+    for mapping in project.resources("AWS::Lambda::EventSourceMapping").values():
+        assert "ProvisionedPollerConfig" not in mapping["Properties"]
+    (table,) = project.resources("AWS::DynamoDB::Table").values()
+    assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_synthesis_stays_fast(synthesis: Any) -> None:
+    # Two projects, cdk-nag included, bundling skipped; the benchmark measures a full synth.
+    assert synthesis.seconds < 45, f"synthesis took {synthesis.seconds:.1f}s"
