@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
@@ -172,6 +173,7 @@ class StateItem(Model):
     gsi3 = _Gsi3()
 
 
+@functools.lru_cache(maxsize=64)
 def bind_model(
     table_name: str,
     *,
@@ -182,7 +184,9 @@ def bind_model(
 ) -> type[StateItem]:
     """A :class:`StateItem` subclass bound to one table, region and endpoint.
 
-    pynamodb keeps the table in the model class, so each store gets its own.
+    pynamodb keeps the table (and its botocore client) in the model class;
+    stores of the same table and endpoint share one, as creating a botocore
+    client costs a few hundred milliseconds.
 
     Example:
         >>> bind_model("t", region="eu-west-1").Meta.table_name
