@@ -75,7 +75,8 @@ def register(commands: Any) -> None:
     )
     daemon.add_argument("--include-stopped", action="store_true",
                         help="also run schedules and sensors whose default_status is STOPPED")
-    daemon.add_argument("--workers", type=int, default=4, help="runs executed at once (default 4)")
+    daemon.add_argument("--workers", type=int, default=4,
+                        help="runs executed at once in background threads (default 4; 0: run in the daemon's thread)")
     daemon.set_defaults(handler=_daemon)
 
 
@@ -414,23 +415,25 @@ def _daemon(args: argparse.Namespace) -> int:
     ctx = CommandContext(args)
     defs = _definitions(ctx)
     resources = {**ctx.default_resources(), **defs.resources}
-    with ThreadPoolExecutor(max_workers=max(1, args.workers), thread_name_prefix="aloft-run") as pool:
-        launcher = InProcessRunLauncher(defs, ctx.store, resources=resources, executor=pool)
-        daemon = AutomationDaemon(
-            defs,
-            ctx.store,
-            launcher,
-            interval_seconds=args.interval,
-            automation_interval_seconds=args.automation_interval,
-            include_stopped=args.include_stopped,
-            resources=resources,
-            on_iteration=_describe_iteration,
-        )
-        schedules = ", ".join(s.name for s in daemon.schedules) or "none"
-        sensors = ", ".join(s.name for s in daemon.sensors) or "none"
-        print(f"aloft daemon: schedules: {schedules}; sensors: {sensors} (Ctrl-C to stop)", flush=True)
-        try:
-            daemon.run(iterations=args.iterations)
-        finally:
-            launcher.wait()
+    pool = ThreadPoolExecutor(max_workers=args.workers, thread_name_prefix="aloft-run") if args.workers > 0 else None
+    launcher = InProcessRunLauncher(defs, ctx.store, resources=resources, executor=pool)
+    daemon = AutomationDaemon(
+        defs,
+        ctx.store,
+        launcher,
+        interval_seconds=args.interval,
+        automation_interval_seconds=args.automation_interval,
+        include_stopped=args.include_stopped,
+        resources=resources,
+        on_iteration=_describe_iteration,
+    )
+    schedules = ", ".join(s.name for s in daemon.schedules) or "none"
+    sensors = ", ".join(s.name for s in daemon.sensors) or "none"
+    print(f"aloft daemon: schedules: {schedules}; sensors: {sensors} (Ctrl-C to stop)", flush=True)
+    try:
+        daemon.run(iterations=args.iterations)
+    finally:
+        launcher.wait()
+        if pool is not None:
+            pool.shutdown()
     return 0

@@ -119,7 +119,7 @@ def test_s3_sensor_preview_needs_an_event(project: Path, capsys: pytest.CaptureF
 
 
 def test_daemon_runs_sensors_and_automation(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "daemon", "--iterations", "2", "--interval", "0")
+    code, out, _ = run(capsys, "daemon", "--iterations", "2", "--interval", "0", "--workers", "0")
     assert code == 0
     assert "schedules: nightly; sensors: counter" in out
     assert "counter: SUCCESS" in out
