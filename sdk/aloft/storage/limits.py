@@ -100,29 +100,25 @@ def bound_logs(lines: Sequence[str]) -> tuple[str, ...]:
         >>> len(bound_logs(["x" * 1000] * 1000)) < 100
         True
     """
-    total = sum(len(line.encode()) + 1 for line in lines)
-    if total <= MAX_LOG_BYTES:
+    if sum(len(line.encode()) + 1 for line in lines) <= MAX_LOG_BYTES:
         return tuple(lines)
-    half = MAX_LOG_BYTES // 2
-    head: list[str] = []
-    used = 0
-    for line in lines:
-        line = line[: half // 2]  # one runaway line cannot take the whole budget
-        if used + len(line.encode()) + 1 > half:
-            break
-        head.append(line)
-        used += len(line.encode()) + 1
-    tail: list[str] = []
-    used = 0
-    for line in reversed(lines[len(head) :]):
-        line = line[: half // 2]
-        if used + len(line.encode()) + 1 > half:
-            break
-        tail.append(line)
-        used += len(line.encode()) + 1
-    tail.reverse()
-    cut = len(lines) - len(head) - len(tail)
-    return (*head, f"... {cut} log lines cut by aloft (limit {MAX_LOG_BYTES} bytes per step event) ...", *tail)
+    # One runaway line cannot take the whole budget.
+    clipped = [_clip_bytes(line, MAX_LOG_BYTES // 4) for line in lines]
+    sizes = [len(line.encode()) + 1 for line in clipped]
+    budget = MAX_LOG_BYTES - 200  # room for the note
+    if sum(sizes) <= budget:
+        return tuple(clipped)
+    head = used = 0
+    while head < len(clipped) and used + sizes[head] <= budget // 2:
+        used += sizes[head]
+        head += 1
+    tail = used = 0
+    while tail < len(clipped) - head and used + sizes[-1 - tail] <= budget // 2:
+        used += sizes[-1 - tail]
+        tail += 1
+    cut = len(clipped) - head - tail
+    note = f"... {cut} log lines cut by aloft (limit {MAX_LOG_BYTES} bytes per step event) ..."
+    return (*clipped[:head], note, *clipped[len(clipped) - tail :])
 
 
 def bound_event(event: StepEvent) -> StepEvent:
@@ -155,6 +151,13 @@ def bound_check_result(result: AssetCheckResult) -> AssetCheckResult:
     if metadata == result.metadata and description == result.description:
         return result
     return replace(result, metadata=metadata, description=description)
+
+
+def _clip_bytes(text: str, limit: int) -> str:
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    return data[:limit].decode(errors="ignore") + f"... [{len(data) - limit} bytes cut]"
 
 
 def _clip(text: str, limit: int) -> str:
