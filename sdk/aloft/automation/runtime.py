@@ -13,7 +13,8 @@ store, launcher) built once per Lambda container from the environment:
                                 process: the local cloud, tests)
 ==============================  ================================================
 
-The cloud launcher is ``aloft.cloud``'s, when installed; see ``docs/automation.md``.
+With ``cloud``, runs start through ``aloft.cloud``'s ``StepFunctionsStarter`` on
+the machine ``ALOFT_STATE_MACHINE_ARN_PREFIX`` + ``machine_name(ALOFT_NAME_PREFIX, job)``.
 
 Example:
     >>> from aloft import Definitions
@@ -31,13 +32,18 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from aloft.automation.evaluator import run_automation_tick
-from aloft.automation.launcher import InProcessRunLauncher, RunLauncher
+from aloft.automation.launcher import (
+    CloudRunLauncher,
+    InProcessRunLauncher,
+    RunLauncher,
+    StartExecution,
+)
 from aloft.automation.s3 import S3SensorDefinition
 from aloft.automation.schedule import ScheduleDefinition
 from aloft.automation.sensor import SensorDefinition
@@ -50,6 +56,7 @@ from aloft.storage.base import StateStore
 
 __all__ = [
     "AutomationRuntime",
+    "cloud_launcher",
     "handle_automation_event",
     "handle_schedule_tick",
     "handle_sensor_event",
@@ -69,19 +76,75 @@ class AutomationRuntime:
     launcher: RunLauncher
 
 
-def _cloud_launcher(store: StateStore, environ: Mapping[str, str]) -> RunLauncher:
+class _EnvironmentDeployments(Mapping[str, Any]):
+    """Each job's deployed entry state machine, derived from the deployment's naming contract.
+
+    ``ALOFT_STATE_MACHINE_ARN_PREFIX`` + the compiler's ``machine_name(ALOFT_NAME_PREFIX, job)``
+    is the ARN the CDK gave the job's entry machine; its steps come from compiling
+    the job (pure, cached per container).
+    """
+
+    def __init__(self, definitions: Definitions, name_prefix: str, arn_prefix: str) -> None:
+        self._definitions = definitions
+        self._name_prefix = name_prefix
+        self._arn_prefix = arn_prefix
+        self._cache: dict[str, Any] = {}
+
+    def __getitem__(self, job_name: str) -> Any:
+        if job_name not in self._cache:
+            from aloft.cloud.launcher import JobDeployment
+            from aloft.compiler import CompileOptions, compile_job
+            from aloft.compiler.names import machine_name
+
+            if job_name not in self._definitions.job_names and job_name != "__ASSET_JOB":
+                raise KeyError(job_name)
+            compiled = compile_job(self._definitions, job_name, CompileOptions(name_prefix=self._name_prefix))
+            arn = self._arn_prefix + machine_name(self._name_prefix, job_name)
+            self._cache[job_name] = JobDeployment.from_compiled(compiled, arn)
+        return self._cache[job_name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._definitions.job_names)
+
+    def __len__(self) -> int:
+        return len(self._definitions.job_names)
+
+
+class _LazyStepFunctions:
+    """A Step Functions client created on first use (never at import or cold start)."""
+
+    def __init__(self) -> None:
+        self._client: Any = None
+
+    def start_execution(self, **kwargs: Any) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("stepfunctions")
+        return self._client.start_execution(**kwargs)
+
+
+def cloud_launcher(definitions: Definitions, store: StateStore, environ: Mapping[str, str], sfn: Any = None) -> RunLauncher:
+    """``CloudRunLauncher`` over ``aloft.cloud``'s ``StepFunctionsStarter`` and the deployed machines.
+
+    Needs ``ALOFT_NAME_PREFIX`` and ``ALOFT_STATE_MACHINE_ARN_PREFIX`` (set by the CDK app).
+    """
     try:
-        from aloft.cloud import launcher as cloud_launcher  # type: ignore[attr-defined]
+        from aloft.cloud.launcher import StepFunctionsStarter
     except ImportError as err:
         raise AloftError(
-            "ALOFT_LAUNCHER=cloud needs aloft.cloud's run launcher, which this installation lacks; "
+            "ALOFT_LAUNCHER=cloud needs aloft.cloud (StepFunctionsStarter), which this installation lacks; "
             "set ALOFT_LAUNCHER=local to run in process"
         ) from err
-    build = getattr(cloud_launcher, "automation_launcher", None)
-    if build is None:
-        raise AloftError("aloft.cloud.launcher has no automation_launcher(store, environ); see docs/automation.md")
-    launcher: RunLauncher = build(store, environ)
-    return launcher
+    missing = [name for name in ("ALOFT_NAME_PREFIX", "ALOFT_STATE_MACHINE_ARN_PREFIX") if not environ.get(name)]
+    if missing:
+        raise DefinitionError(f"ALOFT_LAUNCHER=cloud needs {', '.join(missing)} (the CDK app sets them)")
+    deployments = _EnvironmentDeployments(
+        definitions, environ["ALOFT_NAME_PREFIX"], environ["ALOFT_STATE_MACHINE_ARN_PREFIX"]
+    )
+    # cast: aloft.cloud's StartRequest protocol declares settable attributes; LaunchRequest is frozen.
+    starter = cast(StartExecution, StepFunctionsStarter(sfn or _LazyStepFunctions(), deployments))
+    return CloudRunLauncher(store, starter)
 
 
 def runtime_from_environment(environ: Mapping[str, str] | None = None) -> AutomationRuntime:
@@ -103,7 +166,7 @@ def runtime_from_environment(environ: Mapping[str, str] | None = None) -> Automa
         return AutomationRuntime(defs, store, InProcessRunLauncher(defs, store))
     if mode != "cloud":
         raise DefinitionError(f"ALOFT_LAUNCHER={mode!r}: use 'cloud' or 'local'")
-    return AutomationRuntime(defs, store, _cloud_launcher(store, env))
+    return AutomationRuntime(defs, store, cloud_launcher(defs, store, env))
 
 
 # -- schedule_tick ---------------------------------------------------------------------------------
