@@ -1,0 +1,62 @@
+"""Lambda ``run_step``: materialize ONE step of a run through aloft's step runner.
+
+Invoked by the compiled state machines (``Run_<step>`` and
+``RecordCrash_...`` tasks). Parses the event, calls
+:func:`aloft.cloud.steps.handle_step_event`, returns a small dict. Errors
+it raises are the state machine's contract: ``AloftStepRetry`` (retried per
+the step's RetryPolicy), ``AloftStepFailed`` (branch stops),
+``AloftMalformedEvent`` (never retried).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from aloft.cloud.events import StepFunctionEvent, parse_event
+from aloft.cloud.exceptions import AloftMalformedEvent
+from aloft.cloud.runtime import current_runtime
+from aloft.cloud.steps import StepReport, handle_step_event
+
+logger = Logger(service="aloft-run-step")
+tracer = Tracer(service="aloft-run-step")
+# Ephemeral: this invocation's metrics only (Metrics() shares one set process-wide).
+metrics = EphemeralMetrics(namespace="aloft", service="aloft-run-step")
+
+
+def _record(report: StepReport) -> None:
+    logger.info(
+        "step %s",
+        report.status.lower(),
+        extra={"report": report.to_json(), "assets": list(report.assets)},
+    )
+    metrics.add_dimension(name="job", value=report.job)
+    metrics.add_metric(name=f"Step{report.status.title()}", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="Materializations", unit=MetricUnit.Count, value=len(report.assets))
+    if report.duration:
+        metrics.add_metric(name="StepDuration", unit=MetricUnit.Seconds, value=report.duration)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Run (or record the crash of) one step."""
+    logger.thread_safe_clear_keys()
+    try:
+        request = parse_event(event, StepFunctionEvent)
+    except AloftMalformedEvent:
+        logger.exception(
+            "malformed run_step event; not retried", extra={"event_keys": sorted(event)}
+        )
+        raise
+    logger.thread_safe_append_keys(
+        run_id=request.run.run_id,
+        job=request.job,
+        step=request.step,
+        partition_key=request.run.partition_key,
+    )
+    return handle_step_event(request, current_runtime(), on_report=_record).to_json()
