@@ -317,7 +317,7 @@ class DynamoDBStateStore(StateStore):
             except PynamoDBException as err:
                 if _retryable(err) and attempt < self.max_attempts:
                     # Full jitter: concurrent writers that collided do not collide again in step.
-                    self._sleep(random.uniform(0, min(self.max_backoff, self.base_backoff * 2**attempt)))
+                    self._sleep(random.uniform(0, min(self.max_backoff, self.base_backoff * 2 ** (attempt - 1))))
                     continue
                 raise self._translate(what, err, attempt) from err
             except BotoCoreError as err:
