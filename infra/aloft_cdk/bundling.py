@@ -42,8 +42,11 @@ __all__ = [
     "runtime_requirements",
 ]
 
-# Provided by the Lambda Python runtime; bundling them only adds size (and urllib3 conflicts).
-PROVIDED_BY_LAMBDA_RUNTIME = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "urllib3"})
+# Provided by the Lambda Python runtime (boto3 and botocore's own dependencies); bundling them
+# only adds size, and a second urllib3 next to the runtime's botocore is a known breakage.
+PROVIDED_BY_LAMBDA_RUNTIME = frozenset(
+    {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "dateutil", "six"}
+)
 # aloft's [aws] extra also carries the emulator used by tests and `aloft dev`: never shipped.
 # PyYAML only reads the CLI's run-config files (imported lazily there); its C extension alone
 # is 2.7 MB of the 15 MB the runtime bundle may weigh.
@@ -121,7 +124,12 @@ def runtime_requirements(
         # Nested self-references such as aloft[aws,data] are resolved by listing extras instead.
         if _canonical(match.group(1)) == "aloft":
             continue
-        result.append(requirement.strip())
+        requirement = requirement.strip()
+        if _canonical(match.group(1)) == "aws-lambda-powertools" and "[" not in requirement:
+            # Every function is deployed with X-Ray tracing on and the handlers trace with
+            # powertools' Tracer, which needs the X-Ray SDK of its [tracer] extra.
+            requirement = requirement.replace(match.group(1), f"{match.group(1)}[tracer]", 1)
+        result.append(requirement)
     return sorted(set(result))
 
 
@@ -240,6 +248,9 @@ def _remove_runtime_provided(out: Path) -> None:
     bin_dir = out / "bin"
     if bin_dir.is_dir():  # console scripts are useless inside Lambda
         shutil.rmtree(bin_dir)
+    # Type stubs and pip's install records are never read at run time.
+    for path in [*out.rglob("*.pyi"), *out.glob("*.dist-info/RECORD")]:
+        path.unlink()
 
 
 def local_bundling(plan: BundlePlan) -> Any:

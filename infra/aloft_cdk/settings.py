@@ -186,8 +186,14 @@ class DeploySettings:
 
     @property
     def stack_name(self) -> str:
-        """The CloudFormation stack: ``aloft-<name>-<stage>``."""
-        return f"aloft-{self.resource_prefix}"
+        """The CloudFormation stack: ``aloft-<name>-<stage>`` (no doubled ``aloft-``).
+
+        Example:
+            >>> DeploySettings(definitions="m", root=Path("."), project_name="aloft").stack_name
+            'aloft-dev'
+        """
+        prefix = self.resource_prefix
+        return prefix if prefix.startswith("aloft-") else f"aloft-{prefix}"
 
     @property
     def definitions_module(self) -> str:

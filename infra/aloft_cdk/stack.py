@@ -21,8 +21,17 @@ from aloft_cdk.project import AloftProject
 from aloft_cdk.settings import DeploySettings
 from aloft_cdk.sources import ProjectSources
 
-__all__ = ["CONTEXT_PREFIX", "AloftStack", "build_app", "feature_flags", "settings_from_context"]
+__all__ = [
+    "CONTEXT_PREFIX",
+    "SKIP_BUNDLING_ENV",
+    "AloftStack",
+    "build_app",
+    "feature_flags",
+    "settings_from_context",
+]
 
+# `aloft synth --no-bundle` sets this for the app it runs.
+SKIP_BUNDLING_ENV = "ALOFT_SKIP_BUNDLING"
 # Context keys the CLI passes (`-c aloft:stage=prod`); each overrides the [tool.aloft] key of that name.
 CONTEXT_PREFIX = "aloft:"
 _CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
@@ -99,13 +108,21 @@ def build_app(
     context: Mapping[str, Any] | None = None,
     outdir: str | None = None,
     checks: bool = True,
+    bundle: bool | None = None,
 ) -> tuple[App, AloftStack]:
     """An app with one :class:`AloftStack` and, unless ``checks=False``, cdk-nag's AwsSolutions pack.
 
-    ``context`` is added to ``cdk.json``'s feature flags (``aws:cdk:bundling-stacks: []``
-    skips bundling, as unit tests do).
+    ``context`` is added to ``cdk.json``'s feature flags. ``bundle=False`` (or
+    ``$ALOFT_SKIP_BUNDLING=1``, set by ``aloft synth --no-bundle``) skips building
+    the Lambda code: the template is complete, the assets are placeholders.
     """
-    app = App(context={**feature_flags(), **dict(context or {})}, outdir=outdir)
+    if bundle is None:
+        bundle = os.environ.get(SKIP_BUNDLING_ENV, "") in ("", "0", "false")
+    # The CLI sets which stacks to bundle; only context applied after it can turn bundling off.
+    post_cli = None if bundle else {"aws:cdk:bundling-stacks": []}
+    app = App(
+        context={**feature_flags(), **dict(context or {})}, outdir=outdir, post_cli_context=post_cli
+    )
     settings = settings or settings_from_context(app)
     stack = AloftStack(app, settings=settings, definitions=definitions, sources=sources)
     if checks:
