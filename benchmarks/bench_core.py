@@ -327,6 +327,8 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "quick": sizes.quick,
     }
+    if hasattr(os, "getloadavg"):
+        meta["loadavg_1m"] = round(os.getloadavg()[0], 2)
     try:
         api = importlib.import_module(backend)
         # Touch the API surface the graphs use so a missing name fails loudly here.

@@ -77,7 +77,10 @@ def bench_sqlite(records: int, partitions: int, workdir: Path) -> list[dict[str,
         for record in batch:
             store.record_materialization(replace(record, attempt=attempt + 1))
         costs.append((time.perf_counter() - started) / len(batch) * 1000)
-    events = [StepEvent("run-x", f"step_{i}", StepEventType.SUCCEEDED, logs=("INFO done",)) for i in range(1000)]
+    events = [
+        StepEvent("run-x", f"step_{i}", StepEventType.SUCCEEDED, logs=("INFO done",))
+        for i in range(1000)
+    ]
     started = time.perf_counter()
     for event in events:
         store.add_step_event(event)
@@ -85,7 +88,9 @@ def bench_sqlite(records: int, partitions: int, workdir: Path) -> list[dict[str,
 
     asset = AssetKey(["warehouse", "daily_orders"])
     for i in range(partitions):
-        store.set_partition_status(asset, f"{2000 + i // 365}-{i % 365:03d}", PartitionStatus.MATERIALIZED, "r1")
+        store.set_partition_status(
+            asset, f"{2000 + i // 365}-{i % 365:03d}", PartitionStatus.MATERIALIZED, "r1"
+        )
     reads = []
     for _ in range(5):
         started = time.perf_counter()
@@ -94,11 +99,21 @@ def bench_sqlite(records: int, partitions: int, workdir: Path) -> list[dict[str,
     assert len(found) == partitions
     store.close()
     return [
-        figure("sqlite_ms_per_materialization", statistics.median(costs), "ms", "<= 0.5",
-               f"{records} records, median of 5 passes, WAL + synchronous=NORMAL"),
+        figure(
+            "sqlite_ms_per_materialization",
+            statistics.median(costs),
+            "ms",
+            "<= 0.5",
+            f"{records} records, median of 5 passes, WAL + synchronous=NORMAL",
+        ),
         figure("sqlite_ms_per_step_event", event_ms, "ms", "-"),
-        figure("sqlite_read_partition_statuses", statistics.median(reads), "s", "<= 0.2",
-               f"{partitions} partitions of one asset"),
+        figure(
+            "sqlite_read_partition_statuses",
+            statistics.median(reads),
+            "s",
+            "<= 0.2",
+            f"{partitions} partitions of one asset",
+        ),
     ]
 
 
@@ -130,24 +145,52 @@ def bench_dynamodb(partitions: int) -> list[dict[str, Any]]:
         store.create_run(RunRecord("r1", "daily"))
         asset = AssetKey(["warehouse", "orders"])
 
-        plain = counter.measure(lambda: store.record_materialization(MaterializationRecord(asset, "r1", "orders")))
+        plain = counter.measure(
+            lambda: store.record_materialization(MaterializationRecord(asset, "r1", "orders"))
+        )
         partitioned = counter.measure(
-            lambda: store.record_materialization(MaterializationRecord(asset, "r1", "orders", partition_key="p"))
+            lambda: store.record_materialization(
+                MaterializationRecord(asset, "r1", "orders", partition_key="p")
+            )
         )
 
         def step() -> None:
             store.add_step_event(StepEvent("r1", "orders", StepEventType.STARTED, attempt=2))
-            store.record_materialization(MaterializationRecord(asset, "r1", "orders", attempt=2, metadata=METADATA))
-            store.add_step_event(StepEvent("r1", "orders", StepEventType.SUCCEEDED, attempt=2, logs=("INFO ok",)))
+            store.record_materialization(
+                MaterializationRecord(asset, "r1", "orders", attempt=2, metadata=METADATA)
+            )
+            store.add_step_event(
+                StepEvent("r1", "orders", StepEventType.SUCCEEDED, attempt=2, logs=("INFO ok",))
+            )
 
         whole_step = counter.measure(step)
-        rows.append(figure("dynamodb_writes_per_materialization", sum(plain[op] for op in WRITES), "requests",
-                           "<= 2", "unpartitioned: one TransactWriteItems"))
-        rows.append(figure("dynamodb_writes_per_partitioned_materialization",
-                           sum(partitioned[op] for op in WRITES), "requests", "<= 2",
-                           "history + latest + partition latest + status + idempotency marker in one transaction"))
-        rows.append(figure("dynamodb_writes_per_step", sum(whole_step[op] for op in WRITES), "requests", "-",
-                           "STARTED event + materialization + SUCCEEDED event"))
+        rows.append(
+            figure(
+                "dynamodb_writes_per_materialization",
+                sum(plain[op] for op in WRITES),
+                "requests",
+                "<= 2",
+                "unpartitioned: one TransactWriteItems",
+            )
+        )
+        rows.append(
+            figure(
+                "dynamodb_writes_per_partitioned_materialization",
+                sum(partitioned[op] for op in WRITES),
+                "requests",
+                "<= 2",
+                "history + latest + partition latest + status + idempotency marker in one transaction",
+            )
+        )
+        rows.append(
+            figure(
+                "dynamodb_writes_per_step",
+                sum(whole_step[op] for op in WRITES),
+                "requests",
+                "-",
+                "STARTED event + materialization + SUCCEEDED event",
+            )
+        )
 
         pk = "ASSET#warehouse/daily_orders"
         statuses = [s.value for s in (PartitionStatus.MATERIALIZED, PartitionStatus.FAILED)]
@@ -168,20 +211,40 @@ def bench_dynamodb(partitions: int) -> list[dict[str, Any]]:
         for start in range(0, len(items), 25):
             store.client.batch_write_item(RequestItems={"aloft-bench": items[start : start + 25]})
         found: dict[str, PartitionStatus] = {}
-        pages = counter.measure(lambda: found.update(store.partition_statuses(AssetKey(["warehouse", "daily_orders"]))))
+        pages = counter.measure(
+            lambda: found.update(store.partition_statuses(AssetKey(["warehouse", "daily_orders"])))
+        )
         assert len(found) == partitions
-        rows.append(figure("dynamodb_query_pages_partition_statuses", pages["Query"], "pages", "<= 5",
-                           f"{partitions} partitions of one asset, 1 MB per page (moto enforces it)"))
+        rows.append(
+            figure(
+                "dynamodb_query_pages_partition_statuses",
+                pages["Query"],
+                "pages",
+                "<= 5",
+                f"{partitions} partitions of one asset, 1 MB per page (moto enforces it)",
+            )
+        )
         latest = counter.measure(lambda: store.latest_materialization(asset, "p"))
-        rows.append(figure("dynamodb_reads_latest_partition_materialization", sum(latest.values()), "requests",
-                           "1", "GetItem"))
+        rows.append(
+            figure(
+                "dynamodb_reads_latest_partition_materialization",
+                sum(latest.values()),
+                "requests",
+                "1",
+                "GetItem",
+            )
+        )
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=3000, help="materializations recorded per SQLite pass")
-    parser.add_argument("--partitions", type=int, default=10_000, help="partitions of the one asset read back")
+    parser.add_argument(
+        "--records", type=int, default=3000, help="materializations recorded per SQLite pass"
+    )
+    parser.add_argument(
+        "--partitions", type=int, default=10_000, help="partitions of the one asset read back"
+    )
     parser.add_argument("--skip-dynamodb", action="store_true", help="only the SQLite figures")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="aloft-bench-state-") as workdir:
@@ -192,7 +255,10 @@ def main(argv: list[str] | None = None) -> int:
     print(file=sys.stderr)
     print(f"{'benchmark':<{width}}  {'value':>10}  {'unit':<9} target", file=sys.stderr)
     for row in rows:
-        print(f"{row['benchmark']:<{width}}  {row['value']:>10}  {row['unit']:<9} {row['target']}", file=sys.stderr)
+        print(
+            f"{row['benchmark']:<{width}}  {row['value']:>10}  {row['unit']:<9} {row['target']}",
+            file=sys.stderr,
+        )
     return 0
 
 

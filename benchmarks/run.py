@@ -293,6 +293,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{versions}; python {next(iter(meta.values())).get('python', '?')}; {cpus} CPUs")
         if args.quick:
             print("QUICK RUN: reduced sizes; targets are for the full sizes")
+        cpus_n = cpus if isinstance(cpus, int) else 1
+        busy = {b: m["loadavg_1m"] for b, m in meta.items() if m.get("loadavg_1m", 0) > cpus_n / 2}
+        if busy:
+            print(
+                f"WARNING: machine was busy at start (1-min load average {busy}); figures are noisy"
+            )
         print()
         print_table(rows)
         print(f"\nwritten to {(RESULTS / 'latest.json').relative_to(ROOT)}")
