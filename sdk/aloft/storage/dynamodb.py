@@ -26,6 +26,7 @@ import os
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -390,7 +391,9 @@ class DynamoDBStateStore(StateStore):
         return self._call(what, run)
 
     def _transact(self, items: Sequence[tuple[StateItem, Condition | None]]) -> None:
-        with TransactWrite(connection=self.connection) as transaction:
+        # A fresh token per transaction: if botocore resends it after a lost response,
+        # DynamoDB answers with the first outcome instead of failing on our own conditions.
+        with TransactWrite(connection=self.connection, client_request_token=uuid.uuid4().hex) as transaction:
             for item, condition in items:
                 transaction.save(item, condition=condition)
 
@@ -865,17 +868,32 @@ class DynamoDBStateStore(StateStore):
     ) -> BackfillRecord:
         model = self.model
         pk = f"BACKFILL#{backfill_id}"
+        changes: dict[str, list[Action]] = {}
+        for key, partition_status in (partition_statuses or {}).items():
+            changes.setdefault(key, []).append(model.status.set(partition_status.value))
+        for key, run_id in (partition_run_ids or {}).items():
+            changes.setdefault(key, []).append(model.run_id.set(run_id))
+        # Validate before writing anything, so that a bad request changes nothing.
+        wanted = [(pk, "BACKFILL"), *((pk, f"PART#{key}") for key in changes)]
+        found_keys: set[str] = set()
+        for start in range(0, len(wanted), 100):
+            chunk = wanted[start : start + 100]
+
+            def read(chunk: list[tuple[str, str]] = chunk) -> list[StateItem]:
+                return list(self.model.batch_get(chunk, consistent_read=True, attributes_to_get=["pk", "sk"]))
+
+            found_keys |= {item.sk for item in self._call("reading a backfill", read)}
+        if "BACKFILL" not in found_keys:
+            raise BackfillNotFound(f"no backfill '{backfill_id}'")
+        unknown = sorted(key for key in changes if f"PART#{key}" not in found_keys)
+        if unknown:
+            raise StateStoreError(f"backfill '{backfill_id}' did not request partition(s) {unknown[:5]}")
         # updated_at lives in ended_at: the header has no other use for it.
         actions: list[Action] = [model.ended_at.set(time.time())]
         if status is not None:
             actions += [model.status.set(status.value), model.gsi2pk.set(f"BACKFILLSTATUS#{status.value}")]
         if not self._call("updating a backfill", lambda: _update_if_exists(model, model(pk, "BACKFILL"), actions)):
             raise BackfillNotFound(f"no backfill '{backfill_id}'")
-        changes: dict[str, list[Action]] = {}
-        for key, partition_status in (partition_statuses or {}).items():
-            changes.setdefault(key, []).append(model.status.set(partition_status.value))
-        for key, run_id in (partition_run_ids or {}).items():
-            changes.setdefault(key, []).append(model.run_id.set(run_id))
         for key, partition_actions in changes.items():
             item = model(pk, f"PART#{key}")
             if not self._call(

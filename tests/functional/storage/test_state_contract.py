@@ -394,7 +394,10 @@ def test_backfill_lifecycle(store: StateStore) -> None:
     assert found.partition_run_ids == {"2026-03-01": "r1"}
     assert found.status == BackfillStatus.IN_PROGRESS
     with pytest.raises(StateStoreError, match="2026-04-01"):
-        store.update_backfill("b1", partition_statuses={"2026-04-01": PartitionStatus.FAILED})
+        store.update_backfill("b1", status=BackfillStatus.FAILED,
+                              partition_statuses={"2026-03-02": PartitionStatus.FAILED,
+                                                  "2026-04-01": PartitionStatus.FAILED})
+    assert store.get_backfill("b1") == found  # a bad update changes nothing
     with pytest.raises(BackfillNotFound):
         store.update_backfill("nope", status=BackfillStatus.CANCELED)
     assert store.get_backfill("nope") is None
