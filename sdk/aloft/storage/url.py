@@ -54,7 +54,12 @@ def open_store(url: str) -> StateStore:
             location = str(Path(location).expanduser())
         return SqliteStateStore(location, event_ttl=_ttl(url, options))
     if url.startswith("dynamodb://"):
-        from aloft.storage.dynamodb import DynamoDBStateStore
+        try:
+            from aloft.storage.dynamodb import DynamoDBStateStore
+        except ImportError as err:
+            raise DefinitionError(
+                f"state URL {url!r} needs pynamodb and boto3: pip install 'aloft[aws]' ({err})"
+            ) from err
 
         parts = urlsplit(url)
         table = parts.netloc
