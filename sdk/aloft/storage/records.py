@@ -32,7 +32,12 @@ __all__ = [
 
 
 def new_run_id() -> str:
-    """A fresh run id (a UUID4 string, as Dagster's)."""
+    """A fresh run id (a UUID4 string, as Dagster's).
+
+    Example:
+        >>> len(new_run_id())
+        36
+    """
     return str(uuid.uuid4())
 
 
@@ -92,7 +97,12 @@ class RunTrigger(str, Enum):
 
 @dataclass(frozen=True)
 class RunRecord:
-    """One run of a job (or of an ad-hoc asset selection)."""
+    """One run of a job (or of an ad-hoc asset selection).
+
+    Example:
+        >>> RunRecord("r1", "daily", run_key="2026-03-01").status.value
+        'QUEUED'
+    """
 
     run_id: str
     job_name: str
@@ -122,7 +132,12 @@ class StepEventType(str, Enum):
 
 @dataclass(frozen=True)
 class StepError:
-    """A failure of user code: the exception type, its message, and the cause chain as text."""
+    """A failure of user code: the exception type, its message, and the cause chain as text.
+
+    Example:
+        >>> StepError("ValueError", "bad row").error_type
+        'ValueError'
+    """
 
     error_type: str
     message: str
@@ -131,7 +146,12 @@ class StepError:
 
 @dataclass(frozen=True)
 class StepEvent:
-    """An event of one step of a run."""
+    """An event of one step of a run.
+
+    Example:
+        >>> StepEvent("r1", "orders", StepEventType.STARTED).attempt
+        1
+    """
 
     run_id: str
     step_key: str
@@ -147,7 +167,12 @@ class StepEvent:
 
 @dataclass(frozen=True)
 class MaterializationRecord:
-    """One materialization of an asset (or of one of its partitions)."""
+    """One materialization of an asset (or of one of its partitions).
+
+    Example:
+        >>> MaterializationRecord(AssetKey("orders"), "r1", "orders", partition_key="2026-03-01").attempt
+        1
+    """
 
     asset_key: AssetKey
     run_id: str
