@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 INFRA = ROOT / "infra"
 RESULTS = HERE / "results"
-CACHE = HERE / ".cache"
+CACHE = RESULTS / ".cache"  # results/ is gitignored
 
 TARGETS = {"synth_seconds": 30.0, "bundle_mb": 15.0, "handler_import_seconds": 0.3}
 
@@ -112,7 +112,7 @@ def bench_bundle(out: Path) -> dict[str, Any]:
 
 
 def _runtime_shim(python: Path) -> Path:
-    """boto3/botocore as the Lambda runtime provides them (cached under benchmarks/.cache)."""
+    """boto3/botocore as the Lambda runtime provides them (cached under benchmarks/results/.cache)."""
     shim = CACHE / "lambda-runtime-boto3"
     if not (shim / "boto3").is_dir():
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
