@@ -82,7 +82,9 @@ if TYPE_CHECKING:
     from aloft.partitions import MonthlyPartitionsDefinition as MonthlyPartitionsDefinition
     from aloft.partitions import MultiPartitionKey as MultiPartitionKey
     from aloft.partitions import MultiPartitionsDefinition as MultiPartitionsDefinition
-    from aloft.partitions import MultiToSingleDimensionPartitionMapping as MultiToSingleDimensionPartitionMapping
+    from aloft.partitions import (
+        MultiToSingleDimensionPartitionMapping as MultiToSingleDimensionPartitionMapping,
+    )
     from aloft.partitions import PartitionKeyRange as PartitionKeyRange
     from aloft.partitions import PartitionMapping as PartitionMapping
     from aloft.partitions import PartitionsDefinition as PartitionsDefinition

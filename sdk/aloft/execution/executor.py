@@ -8,11 +8,11 @@ Each step is executed by THE step runner (:func:`aloft.execution.step.execute_st
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-import queue
 from concurrent.futures import ThreadPoolExecutor
 
 from aloft.execution.plan import ExecutionPlan, PlanStep

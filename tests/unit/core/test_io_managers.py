@@ -10,6 +10,8 @@ from typing import Any
 import boto3
 import pandas as pd
 import pytest
+from moto import mock_aws
+
 from aloft import (
     ConfigurableIOManager,
     FilesystemIOManager,
@@ -21,7 +23,6 @@ from aloft import (
     asset,
     materialize,
 )
-from moto import mock_aws
 
 
 @asset(key_prefix="sales")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,7 +13,7 @@ from aloft.definitions.metadata import normalize_metadata
 
 def test_plain_values_are_normalized() -> None:
     normalized = normalize_metadata({"n": 3, "f": 1.5, "s": "x", "b": True, "none": None, "j": {"a": [1]},
-                                     "t": datetime(2026, 1, 1, tzinfo=timezone.utc)})
+                                     "t": datetime(2026, 1, 1, tzinfo=UTC)})
     assert {k: v.type for k, v in normalized.items()} == {
         "n": "int", "f": "float", "s": "text", "b": "bool", "none": "null", "j": "json", "t": "timestamp"}
     assert normalized["t"].value == 1767225600.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from aloft import AssetSelection, DefinitionError, Definitions, asset
 from aloft.asset_graph import AssetGraph
 
