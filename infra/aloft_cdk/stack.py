@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, Environment, Stack, Tags
+from aws_cdk import App, CfnOutput, Environment, Stack, Tags
 from constructs import Construct
 
 from aloft_cdk import nag
@@ -72,6 +72,17 @@ class AloftStack(Stack):
         Tags.of(self).add("aloft:stage", settings.stage)
         self.project = AloftProject(
             self, "Project", settings=settings, definitions=definitions, sources=sources
+        )  # What operators and scripts look up after a deploy (aloft CLI state URL, drop zone, jobs).
+        CfnOutput(self, "StateTableName", value=self.project.state.table.table_name)
+        CfnOutput(self, "StateUrl", value=f"dynamodb://{self.project.state.table.table_name}")
+        CfnOutput(self, "DataBucketName", value=self.project.buckets.data.bucket_name)
+        CfnOutput(
+            self,
+            "StateMachineNames",
+            value=",".join(
+                sorted(s.name for s in self.project.sources.machines if s.role == "entry")
+            )
+            or "-",
         )
 
 
