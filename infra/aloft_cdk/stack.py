@@ -102,6 +102,7 @@ def settings_from_context(app: App, *, root: Path | None = None) -> DeploySettin
         "account",
         "alarm_email",
         "alarm_topic_arn",
+        "retain_data",
     ):
         value = app.node.try_get_context(f"{CONTEXT_PREFIX}{key}")
         if value is not None:
