@@ -52,7 +52,11 @@ DEFS = Definitions(assets=[landed_orders, order_count], jobs=[load_orders], sens
 
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[Any]:
-    with local.LocalCloud(DEFS, instant_retries=True) as emulated:
+    # Own names: another LocalCloud (tests/e2e) may be alive in the same moto.
+    with local.LocalCloud(
+        DEFS, name_prefix="aloft-s3sensor", bucket="aloft-s3sensor-data", table="aloft-s3sensor-state",
+        instant_retries=True,
+    ) as emulated:
         yield emulated
 
 
