@@ -48,7 +48,8 @@ defs = Definitions(assets=[numbers, total], schedules=[nightly], sensors=[counte
 def project(in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (in_tmp / "defs.py").write_text(PROJECT)
     (in_tmp / "pyproject.toml").write_text('[tool.aloft]\nfile = "defs.py"\nstate = "sqlite:.aloft/state.db"\n')
-    monkeypatch.setattr(cli_main, "COMMAND_MODULES", (*cli_main.COMMAND_MODULES, "aloft.cli.automation"))
+    if "aloft.cli.automation" not in cli_main.COMMAND_MODULES:  # until main.py registers it
+        monkeypatch.setattr(cli_main, "COMMAND_MODULES", (*cli_main.COMMAND_MODULES, "aloft.cli.automation"))
     return in_tmp
 
 
