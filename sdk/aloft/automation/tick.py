@@ -45,14 +45,13 @@ from typing import Any
 
 from aloft.automation._user_code import Evaluation
 from aloft.automation.cron import execution_name
-from aloft.automation.errors import CursorError, ScheduleEvaluationError, SensorEvaluationError
 from aloft.automation.launcher import LaunchRequest, LaunchResult, RunLauncher
 from aloft.automation.run_request import RunRequest
 from aloft.automation.s3 import ParsedS3Record, S3ObjectEvent, S3SensorDefinition, parse_s3_events
 from aloft.automation.schedule import ScheduleDefinition, ScheduleEvaluationContext
 from aloft.automation.sensor import SensorDefinition, SensorEvaluationContext
 from aloft.definitions.definitions import IMPLICIT_JOB_NAME, Definitions
-from aloft.errors import AloftError, DefinitionError
+from aloft.errors import DefinitionError
 from aloft.storage.base import StateStore
 from aloft.storage.records import RunTrigger, TickRecord, TickStatus
 
@@ -222,7 +221,7 @@ def _run_sensor(
             trigger=RunTrigger.SENSOR,
             tags={TAG_SENSOR: sensor_def.name},
         )
-    except (SensorEvaluationError, CursorError, AloftError) as err:
+    except Exception as err:  # user code is already wrapped; launch errors (AWS, store) fail the tick too
         return _finish(store, sensor_def.name, evaluation=evaluation, launches=launches, error=err,
                        cursor=previous, timestamp=timestamp)
     cursor = evaluation.cursor if evaluation.cursor_set else previous
@@ -300,7 +299,7 @@ def evaluate_schedule(
                 schedule_def.name, scheduled_time, None if r.run_key == stamp else r.run_key
             ),
         )
-    except (ScheduleEvaluationError, AloftError) as err:
+    except Exception as err:  # user code is already wrapped; launch errors (AWS, store) fail the tick too
         return _finish(store, schedule_def.name, evaluation=evaluation, launches=launches, error=err,
                        cursor=None, timestamp=timestamp)
     return _finish(store, schedule_def.name, evaluation=evaluation, launches=launches, error=None,

@@ -316,3 +316,19 @@ def test_skip_reason_is_recorded(store: Any) -> None:
     defs = make_defs(sensors=[quiet])
     result = evaluate_sensor(defs, quiet, store, InProcessRunLauncher(defs, store))
     assert (result.tick.status, result.tick.skip_reason) == (TickStatus.SKIPPED, "nothing new in the bucket")
+
+
+def test_an_aws_error_while_launching_fails_the_tick_and_keeps_the_cursor(store: Any) -> None:
+    class Unreachable:
+        def launch(self, request: Any) -> Any:
+            raise ConnectionError("states.eu-west-1.amazonaws.com unreachable")
+
+    @sensor(job=ingest)
+    def eager_sensor(context: Any) -> RunRequest:
+        context.update_cursor("after")
+        return RunRequest(run_key="k")
+
+    defs = make_defs(sensors=[eager_sensor])
+    result = evaluate_sensor(defs, eager_sensor, store, Unreachable())
+    assert result.failed and "unreachable" in (result.tick.error or "")
+    assert store.get_sensor_cursor("eager_sensor") is None
