@@ -18,6 +18,33 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from aloft.automation import AutomationCondition as AutomationCondition
+    from aloft.automation import DefaultScheduleStatus as DefaultScheduleStatus
+    from aloft.automation import DefaultSensorStatus as DefaultSensorStatus
+    from aloft.automation import FreshnessPolicy as FreshnessPolicy
+    from aloft.automation import RunFailureSensorContext as RunFailureSensorContext
+    from aloft.automation import RunRequest as RunRequest
+    from aloft.automation import RunStatusSensorContext as RunStatusSensorContext
+    from aloft.automation import S3ObjectEvent as S3ObjectEvent
+    from aloft.automation import S3SensorDefinition as S3SensorDefinition
+    from aloft.automation import ScheduleDefinition as ScheduleDefinition
+    from aloft.automation import ScheduleEvaluationContext as ScheduleEvaluationContext
+    from aloft.automation import SensorDefinition as SensorDefinition
+    from aloft.automation import SensorEvaluationContext as SensorEvaluationContext
+    from aloft.automation import SensorResult as SensorResult
+    from aloft.automation import SkipReason as SkipReason
+    from aloft.automation import asset_sensor as asset_sensor
+    from aloft.automation import build_run_status_sensor_context as build_run_status_sensor_context
+    from aloft.automation import build_schedule_context as build_schedule_context
+    from aloft.automation import (
+        build_schedule_from_partitioned_job as build_schedule_from_partitioned_job,
+    )
+    from aloft.automation import build_sensor_context as build_sensor_context
+    from aloft.automation import run_failure_sensor as run_failure_sensor
+    from aloft.automation import run_status_sensor as run_status_sensor
+    from aloft.automation import s3_sensor as s3_sensor
+    from aloft.automation import schedule as schedule
+    from aloft.automation import sensor as sensor
     from aloft.definitions.asset import AssetIn as AssetIn
     from aloft.definitions.asset import AssetOut as AssetOut
     from aloft.definitions.asset import AssetsDefinition as AssetsDefinition
@@ -100,6 +127,31 @@ __version__ = "0.1.0"
 # Names are imported on first use (PEP 562) so that `import aloft` stays light;
 # the TYPE_CHECKING block above is the same list, for type checkers and readers.
 _EXPORTS: dict[str, str] = {
+    "ScheduleDefinition": "aloft.automation",
+    "schedule": "aloft.automation",
+    "build_schedule_from_partitioned_job": "aloft.automation",
+    "ScheduleEvaluationContext": "aloft.automation",
+    "build_schedule_context": "aloft.automation",
+    "DefaultScheduleStatus": "aloft.automation",
+    "DefaultSensorStatus": "aloft.automation",
+    "sensor": "aloft.automation",
+    "SensorDefinition": "aloft.automation",
+    "SensorEvaluationContext": "aloft.automation",
+    "build_sensor_context": "aloft.automation",
+    "SensorResult": "aloft.automation",
+    "RunRequest": "aloft.automation",
+    "SkipReason": "aloft.automation",
+    "asset_sensor": "aloft.automation",
+    "run_status_sensor": "aloft.automation",
+    "run_failure_sensor": "aloft.automation",
+    "RunStatusSensorContext": "aloft.automation",
+    "RunFailureSensorContext": "aloft.automation",
+    "build_run_status_sensor_context": "aloft.automation",
+    "s3_sensor": "aloft.automation",
+    "S3SensorDefinition": "aloft.automation",
+    "S3ObjectEvent": "aloft.automation",
+    "AutomationCondition": "aloft.automation",
+    "FreshnessPolicy": "aloft.automation",
     "AssetIn": "aloft.definitions.asset",
     "AssetOut": "aloft.definitions.asset",
     "AssetsDefinition": "aloft.definitions.asset",

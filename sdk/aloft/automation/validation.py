@@ -20,7 +20,7 @@ from typing import Any
 from aloft.definitions.definitions import IMPLICIT_JOB_NAME, Definitions
 from aloft.errors import DefinitionError, did_you_mean
 
-__all__ = ["automation_definitions", "validate_automation", "with_automation_jobs"]
+__all__ = ["automation_definitions", "missing_jobs", "validate_automation", "with_automation_jobs"]
 
 
 def _targets(defs: Definitions) -> list[tuple[str, str | None, Any]]:
@@ -31,13 +31,19 @@ def _targets(defs: Definitions) -> list[tuple[str, str | None, Any]]:
     return found
 
 
-def with_automation_jobs(defs: Definitions) -> Definitions:
-    """``defs`` plus every job object a schedule or sensor targets that ``jobs=`` does not list."""
+def missing_jobs(defs: Definitions) -> list[Any]:
+    """The job objects schedules and sensors target that ``Definitions(jobs=...)`` does not list."""
     known = set(defs.job_names)
     extra: dict[str, Any] = {}
     for _, name, job in _targets(defs):
         if job is not None and name is not None and name not in known and name not in extra:
             extra[name] = job
+    return list(extra.values())
+
+
+def with_automation_jobs(defs: Definitions) -> Definitions:
+    """``defs`` plus every job object a schedule or sensor targets that ``jobs=`` does not list."""
+    extra = {job.name: job for job in missing_jobs(defs)}
     if not extra:
         return defs
     return Definitions(

@@ -69,6 +69,11 @@ class Definitions:
         self.asset_checks: tuple[Any, ...] = tuple(asset_checks or ())
         self.executor = executor
         self.loggers = dict(loggers or {})
+        if self.schedules or self.sensors:
+            from aloft.automation.validation import missing_jobs
+
+            # As in Dagster, a job given to a schedule or sensor belongs to the project.
+            self.jobs = (*self.jobs, *missing_jobs(self))
         self._validate()
 
     # -- validation ----------------------------------------------------------------------
@@ -102,6 +107,10 @@ class Definitions:
                 except DefinitionError as err:
                     raise DefinitionError(f"job '{job.name}': {err}") from None
         self._validate_partition_mappings(graph)
+        if self.schedules or self.sensors:
+            from aloft.automation.validation import validate_automation
+
+            validate_automation(self)
 
     def _validate_partition_mappings(self, graph: AssetGraph) -> None:
         try:

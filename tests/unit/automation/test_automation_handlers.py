@@ -21,7 +21,7 @@ from aloft.automation.runtime import (
     updated_assets_from_stream,
 )
 from aloft.automation.s3 import s3_sensor
-from aloft.automation.schedule import ScheduleDefinition
+from aloft.automation.schedule import ScheduleDefinition, schedule
 from aloft.automation.sensor import sensor
 from aloft.errors import DefinitionError, ExecutionError
 
@@ -69,7 +69,11 @@ class TestScheduleTick:
             handle_schedule_tick({}, runtime)
 
     def test_a_failed_tick_raises_so_scheduler_retries(self, store: Any) -> None:
-        broken = ScheduleDefinition(name="nightly", job_name="missing_job", cron_schedule="0 3 * * *")
+        # Definitions rejects a schedule whose own job is missing; a request can still name one.
+        @schedule(name="nightly", job=ingest, cron_schedule="0 3 * * *")
+        def broken(context: Any) -> RunRequest:
+            return RunRequest(job_name="missing_job")
+
         runtime = _runtime(store, schedules=[broken])
         with pytest.raises(ExecutionError, match="no job named 'missing_job'"):
             handle_schedule_tick(self.EVENT, runtime)

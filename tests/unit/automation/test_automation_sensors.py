@@ -142,10 +142,11 @@ class TestCursors:
         assert [t.status for t in ticks] == [TickStatus.SUCCESS, TickStatus.FAILURE]
 
     def test_a_launch_failure_keeps_the_cursor(self, store: Any) -> None:
-        @sensor(job_name="no_such_job")
+        # Definitions rejects a sensor whose own job is missing; a request can still name one.
+        @sensor(job=ingest)
         def misrouted(context: Any) -> Any:
             context.update_cursor("next")
-            return RunRequest(run_key="x")
+            return RunRequest(run_key="x", job_name="no_such_job")
 
         defs = make_defs(sensors=[misrouted])
         result = evaluate_sensor(defs, misrouted, store, InProcessRunLauncher(defs, store))

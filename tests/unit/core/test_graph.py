@@ -195,3 +195,22 @@ def test_merge_combines_and_rejects_conflicting_resources() -> None:
     assert len(merged.assets) == 2 and merged.resources == {"x": 1}
     with pytest.raises(DefinitionError, match="resource 'x' is defined differently"):
         Definitions.merge(Definitions(resources={"x": object()}), Definitions(resources={"x": object()}))
+
+
+def test_schedules_and_sensors_are_validated_and_bring_their_jobs() -> None:
+    from aloft import RunRequest, ScheduleDefinition, define_asset_job, sensor
+
+    @asset
+    def orders() -> int:
+        return 1
+
+    nightly = define_asset_job("nightly")
+    defs = Definitions(assets=[orders], schedules=[ScheduleDefinition(job=nightly, cron_schedule="0 3 * * *")])
+    assert defs.job_names == ["nightly"]
+
+    @sensor(job_name="nighty")
+    def watcher(context: object) -> RunRequest:
+        return RunRequest()
+
+    with pytest.raises(DefinitionError, match="sensor 'watcher' targets job 'nighty'.*Did you mean 'nightly'"):
+        Definitions(assets=[orders], jobs=[nightly], sensors=[watcher])
