@@ -17,7 +17,7 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from aloft.cloud.events import StepFunctionEvent, parse_event
-from aloft.cloud.exceptions import AloftMalformedEvent
+from aloft.cloud.exceptions import AloftMalformedEvent, AloftStepFailed, AloftStepRetry
 from aloft.cloud.runtime import current_runtime
 from aloft.cloud.steps import StepReport, handle_step_event
 
@@ -48,15 +48,23 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.thread_safe_clear_keys()
     try:
         request = parse_event(event, StepFunctionEvent)
+        logger.thread_safe_append_keys(
+            run_id=request.run.run_id,
+            job=request.job,
+            step=request.step,
+            partition_key=request.run.partition_key,
+        )
+        return handle_step_event(request, current_runtime(), on_report=_record).to_json()
     except AloftMalformedEvent:
         logger.exception(
             "malformed run_step event; not retried", extra={"event_keys": sorted(event)}
         )
+        metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
         raise
-    logger.thread_safe_append_keys(
-        run_id=request.run.run_id,
-        job=request.job,
-        step=request.step,
-        partition_key=request.run.partition_key,
-    )
-    return handle_step_event(request, current_runtime(), on_report=_record).to_json()
+    except (AloftStepRetry, AloftStepFailed):
+        raise  # already reported by _record
+    except Exception:
+        # the state machine records this as a crash (RecordCrash_...)
+        logger.exception("run_step failed before the step could report")
+        metrics.add_metric(name="StepErrors", unit=MetricUnit.Count, value=1)
+        raise

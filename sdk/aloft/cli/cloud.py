@@ -1,0 +1,227 @@
+"""``aloft compile``, ``aloft plan`` and ``aloft run --local-cloud``: jobs as Step Functions state machines.
+
+    aloft compile --job daily --out build/asl      # one .asl.json per state machine + a manifest
+    aloft plan --job daily                         # transitions, invocations and cost of one run
+    aloft run --job daily --local-cloud            # run the compiled machine on emulated AWS (moto)
+
+Example:
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> register(parser.add_subparsers())
+    >>> parser.parse_args(["plan", "--job", "daily"]).job
+    ['daily']
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from aloft.cli.context import CommandContext
+
+__all__ = ["register"]
+
+
+def register(commands: Any) -> None:
+    """Add ``aloft compile``, ``aloft plan`` and ``aloft run``."""
+    compile_parser = commands.add_parser(
+        "compile", help="compile jobs to Step Functions state machines (ASL) and a manifest"
+    )
+    _job_options(compile_parser)
+    compile_parser.add_argument(
+        "--out", default="build/asl", help="output directory (default: build/asl)"
+    )
+    compile_parser.set_defaults(handler=_compile)
+
+    plan = commands.add_parser(
+        "plan", help="estimate state transitions, Lambda invocations and cost of one run"
+    )
+    _job_options(plan)
+    plan.add_argument(
+        "--seconds-per-step",
+        type=float,
+        default=1.0,
+        help="assumed Lambda duration of a step (default: 1)",
+    )
+    plan.add_argument(
+        "--memory-mb", type=int, default=1024, help="assumed Lambda memory (default: 1024)"
+    )
+    plan.set_defaults(handler=_plan)
+
+    run = commands.add_parser("run", help="run a job's compiled state machine")
+    run.add_argument("-j", "--job", required=True, help="job name")
+    run.add_argument(
+        "--local-cloud",
+        action="store_true",
+        required=True,
+        help="on emulated AWS in this process (moto): the real ASL, the real Lambda handlers",
+    )
+    run.add_argument("--partition", help="partition key")
+    run.add_argument("--select", help="comma-separated assets of the job to run (default: all)")
+    run.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds to wait for the run (default: 600)"
+    )
+    run.add_argument("--json", action="store_true", help="print the result as JSON")
+    run.set_defaults(handler=_run)
+
+
+def _job_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-j", "--job", action="append", required=True, help="job name (repeatable)")
+    parser.add_argument(
+        "--layout", choices=("auto", "layers"), default="auto", help=argparse.SUPPRESS
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _compile_jobs(args: argparse.Namespace) -> list[Any]:
+    from aloft.compiler import CompileOptions, compile_job
+
+    definitions = CommandContext(args).definitions
+    options = CompileOptions(layout=args.layout)
+    return [compile_job(definitions, name, options) for name in args.job]
+
+
+def _compile(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    summary = []
+    for job in _compile_jobs(args):
+        paths = job.write(out)
+        summary.append(
+            {
+                "job": job.job_name,
+                "layout": job.layout,
+                "files": [str(p) for p in paths],
+                "estimate": job.manifest["estimate"],
+                "warnings": list(job.warnings),
+            }
+        )
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    for item in summary:
+        estimate = item["estimate"]
+        print(
+            f"{item['job']}: {estimate['steps']} steps, {item['layout']} layout, "
+            f"{len(item['files']) - 1} state machine(s), ~{estimate['history_events']} history events per run"
+        )
+        for path in item["files"]:
+            print(f"  wrote {path}")
+        for warning in item["warnings"]:
+            print(f"  warning: {warning}")
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from aloft.compiler import estimate_cost
+
+    rows = []
+    for job in _compile_jobs(args):
+        estimate = job.manifest["estimate"]
+        cost = estimate_cost(
+            estimate["state_transitions"],
+            estimate["lambda_invocations"],
+            seconds_per_invocation=args.seconds_per_step,
+            memory_mb=args.memory_mb,
+        )
+        rows.append(
+            {
+                "job": job.job_name,
+                "layout": job.layout,
+                "state_machines": len(job.state_machines),
+                **estimate,
+                "cost_usd": {
+                    "step_functions": round(cost.step_functions_usd, 6),
+                    "lambda_requests": round(cost.lambda_requests_usd, 6),
+                    "lambda_compute": round(cost.lambda_compute_usd, 6),
+                    "total": round(cost.total_usd, 6),
+                },
+            }
+        )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        usd = row["cost_usd"]
+        print(
+            f"job {row['job']} ({row['steps']} steps, {row['layout']}, {row['state_machines']} state machine(s))"
+        )
+        print(
+            f"  state transitions   {row['state_transitions']:>8}  ({row['transitions_per_step']} per step)"
+        )
+        print(
+            f"  history events      {row['history_events']:>8}  ({row['history_events_per_step']} per step; "
+            f"largest execution {row['max_history_events_per_execution']} of 25,000)"
+        )
+        print(
+            f"  Lambda invocations  {row['lambda_invocations']:>8}  ({row['gated_steps']} gated steps)"
+        )
+        print(
+            f"  cost of one run     ${usd['total']:.6f}  = Step Functions ${usd['step_functions']:.6f}"
+            f" + Lambda requests ${usd['lambda_requests']:.6f} + Lambda compute ${usd['lambda_compute']:.6f}"
+            f" ({args.seconds_per_step:g}s at {args.memory_mb} MB per step; us-east-1 list prices)"
+        )
+    return 0
+
+
+def _quiet_local_cloud() -> None:
+    # The handlers log JSON and emit metrics for CloudWatch; on a terminal the run's own lines say it.
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from aloft.cloud.local import LocalCloud
+    from aloft.storage.records import StepEvent
+
+    _quiet_local_cloud()
+    ctx = CommandContext(args)
+    selection = (
+        [name.strip() for name in args.select.split(",") if name.strip()] if args.select else None
+    )
+
+    def show(event: StepEvent) -> None:
+        if not args.json:
+            detail = f" ({event.duration:.2f}s)" if event.duration else ""
+            reason = f": {event.error.error_type}: {event.error.message}" if event.error else ""
+            reason = reason or (f": {event.message}" if event.message else "")
+            print(
+                f"  {event.step_key:<30} {event.event_type.value.removeprefix('STEP_')}{detail}{reason}",
+                flush=True,
+            )
+
+    with LocalCloud(ctx.definitions, store=ctx.store) as cloud:
+        deployment = cloud.deploy(args.job)
+        if not args.json:
+            compiled = cloud.compiled(args.job)
+            print(
+                f"job {args.job}: {len(deployment.steps)} steps, {compiled.layout} layout, "
+                f"state machine {deployment.state_machine_arn.rsplit(':', 1)[-1]} (local cloud)",
+                flush=True,
+            )
+        run = cloud.launch(args.job, selection=selection, partition_key=args.partition)
+        if not args.json:
+            print(f"run {run.run_id}", flush=True)
+        result = cloud.wait(run.run_id, timeout=args.timeout, on_event=show)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "run_id": result.run.run_id,
+                    "status": result.status,
+                    "execution_status": result.execution_status,
+                    "steps": dict(result.steps),
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(f"run {result.run.run_id} {result.status} (execution {result.execution_status})")
+        print(
+            "  outputs were written to the emulated S3 bucket, which is gone now; the run is in the state store"
+        )
+    return 0 if result.status == "SUCCESS" else 1
