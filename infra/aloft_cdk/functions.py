@@ -185,6 +185,11 @@ class RuntimeFunctions(Construct):
     def for_role(self, role: str, size: FunctionSize | None = None) -> AloftFunction:
         """The function of a role; for ``run_step`` the one of that size (default size if None)."""
         if role == "run_step" and size is not None:
+            if size not in self.by_step_size:
+                raise ValueError(
+                    f"no run_step function of size {size.label}: the compiled jobs ask for a step size "
+                    "that [tool.aloft] and the op tags do not declare"
+                )
             return self.by_step_size[size]
         return self.by_role[role]
 
