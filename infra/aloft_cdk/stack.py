@@ -131,7 +131,7 @@ def build_app(
     if bundle is None:
         bundle = os.environ.get(SKIP_BUNDLING_ENV, "") in ("", "0", "false")
     # The CLI sets which stacks to bundle; only context applied after it can turn bundling off.
-    post_cli = None if bundle else {"aws:cdk:bundling-stacks": []}
+    post_cli: dict[str, Any] | None = None if bundle else {"aws:cdk:bundling-stacks": []}
     app = App(
         context={**feature_flags(), **dict(context or {})}, outdir=outdir, post_cli_context=post_cli
     )
