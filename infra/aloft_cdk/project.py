@@ -81,6 +81,8 @@ class AloftProject(Construct):
 
     ``definitions`` may be passed when already loaded; ``sources`` when already
     compiled (tests synthesize several views of one project without recompiling).
+    ``automation_interval_minutes`` overrides the automation tick's rate (by default the
+    most frequent polled sensor's interval, else 5 minutes).
     """
 
     def __init__(
@@ -91,7 +93,7 @@ class AloftProject(Construct):
         settings: DeploySettings,
         definitions: Any = None,
         sources: ProjectSources | None = None,
-        automation_interval_minutes: int | None = 5,
+        automation_interval_minutes: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.settings = settings
@@ -165,7 +167,9 @@ class AloftProject(Construct):
             state_machine_arns=self.pipelines.arns,
             functions=self.functions.by_role,
             table=self.state.table if self.sources.automation else None,
-            automation_interval_minutes=automation_interval_minutes
+            automation_interval_minutes=(
+                automation_interval_minutes or self.sources.automation_interval_minutes
+            )
             if self.sources.automation
             else None,
         )

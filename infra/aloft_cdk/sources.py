@@ -122,6 +122,7 @@ class ProjectSources:
     schedules: tuple[ScheduleSpec, ...]
     s3_sensors: tuple[S3SensorSpec, ...]
     automation: bool
+    automation_interval_minutes: int | None = None
     missing: tuple[str, ...] = field(default=())
 
     @classmethod
@@ -151,6 +152,7 @@ class ProjectSources:
             schedules=tuple(schedules),
             s3_sensors=tuple(sensors),
             automation=uses_automation(definitions),
+            automation_interval_minutes=automation_interval(definitions),
             missing=tuple(missing),
         )
 
@@ -350,3 +352,28 @@ def uses_automation(definitions: Any) -> bool:
         or getattr(a, "freshness_policy", None) is not None
         for a in definitions.assets
     )
+
+
+# Declarative conditions and freshness policies are re-checked this often when no polled sensor
+# asks for more (EventBridge Scheduler's precision is one minute).
+DEFAULT_AUTOMATION_INTERVAL_MINUTES = 5
+
+
+def automation_interval(definitions: Any) -> int | None:
+    """Minutes between automation ticks: the most frequent polled sensor's interval, or 5; None if unused.
+
+    Example:
+        >>> from aloft import Definitions
+        >>> automation_interval(Definitions()) is None
+        True
+    """
+    if not uses_automation(definitions):
+        return None
+    intervals = [
+        int(getattr(s, "minimum_interval_seconds", 60))
+        for s in definitions.sensors
+        if not _is_s3_sensor(s)
+    ]
+    if not intervals:
+        return DEFAULT_AUTOMATION_INTERVAL_MINUTES
+    return max(1, min(DEFAULT_AUTOMATION_INTERVAL_MINUTES, -(-min(intervals) // 60)))

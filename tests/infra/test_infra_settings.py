@@ -179,3 +179,26 @@ def test_source_unavailable_is_reported_not_raised_when_not_strict(
     assert result.machines == () and "aloft.compiler" in result.missing[0]
     with pytest.raises(SourceUnavailable):
         sources.ProjectSources.from_definitions(_sized_defs(), _settings())
+
+
+def test_the_automation_interval_is_the_most_frequent_polled_sensor_in_minutes() -> None:
+    from aloft_cdk.sources import automation_interval
+
+    from aloft.automation.sensor import SensorDefinition
+
+    def poll(context):  # type: ignore[no-untyped-def]
+        return None
+
+    job = define_asset_job("j")
+
+    def defs(*seconds: int) -> Definitions:
+        sensors = [
+            SensorDefinition(f"s{i}", evaluation_fn=poll, job=job, minimum_interval_seconds=n)
+            for i, n in enumerate(seconds)
+        ]
+        return Definitions(sensors=sensors, jobs=[job])
+
+    assert automation_interval(defs(30)) == 1
+    assert automation_interval(defs(600, 150)) == 3
+    assert automation_interval(defs(3600)) == 5
+    assert automation_interval(Definitions()) is None

@@ -209,6 +209,20 @@ def test_execution_status_changes_of_every_machine_reach_run_status(project: Pro
     assert target["Arn"] == {"Fn::GetAtt": [project.function_id("run_status"), "Arn"]}
 
 
+def test_the_automation_tick_follows_the_most_frequent_polled_sensor(synthesis: Any) -> None:
+    shop = synthesis.projects["shop"]
+    (tick,) = [
+        r["Properties"]
+        for r in shop.resources("AWS::Scheduler::Schedule").values()
+        if r["Properties"]["Name"].endswith("-automation-tick")
+    ]
+    # The fixture's poller asks for 300 s.
+    assert tick["ScheduleExpression"] == "rate(5 minutes)"
+    assert json.loads(tick["Target"]["Input"])["source"] == "tick"
+    assert tick["Target"]["Arn"] == {"Fn::GetAtt": [shop.function_id("automation"), "Arn"]}
+    assert not synthesis.projects["quickstart"].sources.automation
+
+
 def test_automation_reads_the_table_stream_only_when_something_needs_it(project: Project) -> None:
     mappings = project.resources("AWS::Lambda::EventSourceMapping")
     if not project.sources.automation:
