@@ -110,13 +110,13 @@ def synthesize(outdir: Path) -> Synthesis:
     """Build every project into one app, run cdk-nag, synthesize once into ``outdir``."""
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     started = time.perf_counter()
+    from aws_cdk import App
+
+    from aloft.cli.loading import load_definitions
     from aloft_cdk import nag
     from aloft_cdk.settings import DeploySettings
     from aloft_cdk.sources import ProjectSources
     from aloft_cdk.stack import AloftStack, feature_flags
-    from aws_cdk import App
-
-    from aloft.cli.loading import load_definitions
 
     app = App(context={**feature_flags(), "aws:cdk:bundling-stacks": []}, outdir=str(outdir))
     built = {}

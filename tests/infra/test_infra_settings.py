@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from _infra_synth import FIXTURE_ROOT, REPO
+
+from aloft import Definitions, asset, define_asset_job
 from aloft_cdk.bundling import NOT_FOR_LAMBDA, BundleError, BundlePlan, runtime_requirements
 from aloft_cdk.settings import DeploySettings, FunctionSize, SettingsError
 from aloft_cdk.sources import SourceUnavailable, compile_machines, job_names, step_sizes
-
-from aloft import Definitions, asset, define_asset_job
 
 
 def _settings(**values: object) -> DeploySettings:
@@ -182,9 +182,8 @@ def test_source_unavailable_is_reported_not_raised_when_not_strict(
 
 
 def test_the_automation_interval_is_the_most_frequent_polled_sensor_in_minutes() -> None:
-    from aloft_cdk.sources import automation_interval
-
     from aloft.automation.sensor import SensorDefinition
+    from aloft_cdk.sources import automation_interval
 
     def poll(context):  # type: ignore[no-untyped-def]
         return None
