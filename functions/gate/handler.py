@@ -30,6 +30,7 @@ metrics = EphemeralMetrics(namespace="aloft", service="aloft-gate")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Register or release a gate, start a part, or report a part's outcome."""
     logger.thread_safe_clear_keys()
+    metrics.clear_metrics()  # with POWERTOOLS_METRICS_DISABLED nothing flushes them
     try:
         request = parse_event(event, GateEvent)
     except AloftMalformedEvent:

@@ -31,6 +31,7 @@ metrics = EphemeralMetrics(namespace="aloft", service="aloft-run-status")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Move the run of the execution to its new status."""
     logger.thread_safe_clear_keys()
+    metrics.clear_metrics()  # with POWERTOOLS_METRICS_DISABLED nothing flushes them
     try:
         change = parse_event(event, ExecutionStatusChange)
     except AloftMalformedEvent as err:

@@ -33,7 +33,7 @@ def _record(report: StepReport) -> None:
         report.status.lower(),
         extra={"report": report.to_json(), "assets": list(report.assets)},
     )
-    metrics.add_dimension(name="job", value=report.job)
+    metrics.add_metadata(key="job", value=report.job)
     metrics.add_metric(name=f"Step{report.status.title()}", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="Materializations", unit=MetricUnit.Count, value=len(report.assets))
     if report.duration:
@@ -46,6 +46,7 @@ def _record(report: StepReport) -> None:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Run (or record the crash of) one step."""
     logger.thread_safe_clear_keys()
+    metrics.clear_metrics()  # with POWERTOOLS_METRICS_DISABLED nothing flushes them
     try:
         request = parse_event(event, StepFunctionEvent)
         logger.thread_safe_append_keys(

@@ -233,6 +233,7 @@ class LocalCloud:
 
     def _provision(self) -> None:
         self._serialize_dynamodb()
+        self._direct_lambda_tasks()
         if self.instant_retries:
             self._skip_waits()
         iam = self.client("iam")
@@ -301,6 +302,38 @@ class LocalCloud:
 
         self._restore.append(restore)
 
+    def _direct_lambda_tasks(self) -> None:
+        """Let the interpreter's Lambda tasks call aloft's handlers directly.
+
+        moto's interpreter invokes a Lambda task through a new boto3 client and moto's HTTP
+        routing (several milliseconds of CPU each, all under one GIL, while every branch of a
+        wide Parallel starts at once). For aloft's own functions the task calls the same
+        in-process invoker ``Invoke`` would, and gets the response Lambda would give; any other
+        function still goes through moto.
+        """
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+        original = lambda_eval_utils._invoke_lambda_function
+
+        def invoke_lambda_function(parameters: dict[str, Any], region: str, state_credentials: Any) -> Any:
+            invoker = _INVOKERS.get(str(parameters.get("FunctionName")))
+            if invoker is None:
+                return original(parameters, region, state_credentials)
+            payload = parameters.get("Payload") or b"{}"
+            text = payload.decode() if isinstance(payload, bytes | bytearray) else str(payload)
+            body, errored, _logs = invoker(json.loads(text))
+            response: dict[str, Any] = {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": json.loads(body)}
+            if errored:
+                response["FunctionError"] = "Unhandled"
+            return response
+
+        lambda_eval_utils._invoke_lambda_function = invoke_lambda_function
+
+        def restore() -> None:
+            lambda_eval_utils._invoke_lambda_function = original
+
+        self._restore.append(restore)
+
     def _skip_waits(self) -> None:
         from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
         from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
@@ -320,15 +353,24 @@ class LocalCloud:
     def _invoker(self, role: str, name: str, arn: str) -> Invoker:
         runtime = self.runtime
         functions_dir = self.functions_dir
-        # One copy of the handler module per thread: like Lambda, where a container serves one
-        # invocation at a time, module-level state (logger keys, metrics) is never shared.
-        containers = threading.local()
+        # Warm "containers": each is one copy of the handler module and serves one invocation at
+        # a time, as on Lambda, so module-level state (logger keys, metrics) is never shared;
+        # concurrent invocations get more containers.
+        idle: list[Callable[[dict[str, Any], Any], Any]] = []
+        idle_lock = threading.Lock()
 
         def invoke(event: Any) -> tuple[str, bool, str]:
-            handler = getattr(containers, "handler", None)
+            with idle_lock:
+                handler = idle.pop() if idle else None
             if handler is None:
                 handler = load_handler(functions_dir, role)
-                containers.handler = handler
+            try:
+                return call(handler, event)
+            finally:
+                with idle_lock:
+                    idle.append(handler)
+
+        def call(handler: Callable[[dict[str, Any], Any], Any], event: Any) -> tuple[str, bool, str]:
             payload = event if isinstance(event, dict) else json.loads(event or "{}")
             context = LocalLambdaContext(function_name=name, invoked_function_arn=arn)
             with use_runtime(runtime):
@@ -345,6 +387,16 @@ class LocalCloud:
             return json.dumps(result), False, ""
 
         return invoke
+
+    @property
+    def function_arns(self) -> Mapping[str, str]:
+        """The ARN of each Lambda function, by role (``run_step``, ``gate``, ``run_status``)."""
+        return dict(self._function_arns)
+
+    @property
+    def role_arn(self) -> str:
+        """The IAM role the state machines and functions run as."""
+        return str(self._role)
 
     # -- deploying jobs ------------------------------------------------------------------------
     def deploy(self, job_name: str) -> JobDeployment:
@@ -432,23 +484,27 @@ class LocalCloud:
             raise CloudError(f"run '{run_id}' has no execution to wait for")
         sfn = self.client("stepfunctions")
         deadline = time.monotonic() + timeout
-        seen = 0
+        seen: set[tuple[str, str, int, float]] = set()
+
+        def report_new_events() -> None:
+            if on_event is None:
+                return
+            for event in self.store.get_step_events(run_id):
+                identity = (event.step_key, event.event_type.value, event.attempt, event.timestamp)
+                if identity not in seen:
+                    seen.add(identity)
+                    on_event(event)
+
         while True:
             description = sfn.describe_execution(executionArn=run.execution_arn)
-            if on_event is not None:
-                events = self.store.get_step_events(run_id)
-                for event in events[seen:]:
-                    on_event(event)
-                seen = len(events)
+            report_new_events()
             if description["status"] != _RUNNING:
                 break
             if time.monotonic() > deadline:
                 raise CloudError(f"run '{run_id}' still running after {timeout:.0f}s")
             time.sleep(poll)
         self._emit_status(run, str(description["status"]), description)
-        if on_event is not None:
-            for event in self.store.get_step_events(run_id)[seen:]:
-                on_event(event)
+        report_new_events()
         final = self.store.get_run(run_id) or run
         progress = RunProgress.read(self.store, run_id)
         steps = {key: status.value for key, status in progress.terminal.items()}

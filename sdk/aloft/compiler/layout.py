@@ -23,7 +23,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from aloft.compiler import topology
@@ -104,26 +104,39 @@ def _gated_chain(graph: StepGraph, chain: Sequence[str], members: set[str]) -> B
     return _sequence(steps)
 
 
-def _chains_block(graph: StepGraph, keys: Sequence[str]) -> Block:
+def _critical_first(graph: StepGraph, branches: Sequence[Block], heights: Mapping[str, int]) -> list[Block]:
+    # Branches start in the order they are listed (Step Functions, and moto's interpreter, start
+    # them one after the other): the ones on the longest remaining path go first.
+    def priority(block: Block) -> tuple[int, int]:
+        keys = list(block_keys(block))
+        return (-max(heights[k] for k in keys), graph.index[keys[0]])
+
+    return sorted(branches, key=priority)
+
+
+def _chains_block(graph: StepGraph, keys: Sequence[str], heights: Mapping[str, int]) -> Block:
     members = set(keys)
     chains = topology.chain_cover(graph, keys)
     branches = [_gated_chain(graph, chain, members) for chain in chains]
-    return branches[0] if len(branches) == 1 else ParallelBlock(tuple(branches))
+    if len(branches) == 1:
+        return branches[0]
+    return ParallelBlock(tuple(_critical_first(graph, branches, heights)))
 
 
-def _from_sp(graph: StepGraph, node: topology.SPNode) -> Block:
+def _from_sp(graph: StepGraph, node: topology.SPNode, heights: Mapping[str, int]) -> Block:
     if isinstance(node, topology.Leaf):
         return StepBlock(node.key)
     if isinstance(node, topology.Series):
-        return _sequence([_from_sp(graph, item) for item in node.items])
+        return _sequence([_from_sp(graph, item, heights) for item in node.items])
     if isinstance(node, topology.Parallel):
-        return ParallelBlock(tuple(_from_sp(graph, item) for item in node.items))
-    return _chains_block(graph, node.keys)
+        items = [_from_sp(graph, item, heights) for item in node.items]
+        return ParallelBlock(tuple(_critical_first(graph, items, heights)))
+    return _chains_block(graph, node.keys, heights)
 
 
 def series_parallel_layout(graph: StepGraph) -> Block:
     """Nested sequences and parallels for the series-parallel pieces, gated chains elsewhere."""
-    return _from_sp(graph, topology.decompose(graph))
+    return _from_sp(graph, topology.decompose(graph), topology.heights(graph))
 
 
 def layered_layout(graph: StepGraph) -> Block:

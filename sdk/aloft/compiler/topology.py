@@ -40,6 +40,7 @@ __all__ = [
     "chain_cover",
     "critical_path",
     "decompose",
+    "heights",
     "levels",
 ]
 
@@ -273,6 +274,19 @@ def levels(graph: StepGraph) -> list[list[str]]:
             grouped.append([])
         grouped[d].append(key)
     return grouped
+
+
+def heights(graph: StepGraph) -> dict[str, int]:
+    """The number of steps on the longest path from each step to the end of the graph.
+
+    Example:
+        >>> heights(StepGraph.from_parents({"a": [], "b": ["a"], "c": []}))
+        {'a': 2, 'c': 1, 'b': 1}
+    """
+    height: dict[str, int] = {}
+    for key in reversed(graph.order):
+        height[key] = 1 + max((height[c] for c in graph.children[key]), default=0)
+    return {key: height[key] for key in graph.order}
 
 
 def critical_path(graph: StepGraph, weights: Mapping[str, float]) -> float:
