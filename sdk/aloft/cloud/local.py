@@ -315,14 +315,20 @@ class LocalCloud:
 
         original = lambda_eval_utils._invoke_lambda_function
 
-        def invoke_lambda_function(parameters: dict[str, Any], region: str, state_credentials: Any) -> Any:
+        def invoke_lambda_function(
+            parameters: dict[str, Any], region: str, state_credentials: Any
+        ) -> Any:
             invoker = _INVOKERS.get(str(parameters.get("FunctionName")))
             if invoker is None:
                 return original(parameters, region, state_credentials)
             payload = parameters.get("Payload") or b"{}"
             text = payload.decode() if isinstance(payload, bytes | bytearray) else str(payload)
             body, errored, _logs = invoker(json.loads(text))
-            response: dict[str, Any] = {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": json.loads(body)}
+            response: dict[str, Any] = {
+                "StatusCode": 200,
+                "ExecutedVersion": "$LATEST",
+                "Payload": json.loads(body),
+            }
             if errored:
                 response["FunctionError"] = "Unhandled"
             return response
@@ -370,7 +376,9 @@ class LocalCloud:
                 with idle_lock:
                     idle.append(handler)
 
-        def call(handler: Callable[[dict[str, Any], Any], Any], event: Any) -> tuple[str, bool, str]:
+        def call(
+            handler: Callable[[dict[str, Any], Any], Any], event: Any
+        ) -> tuple[str, bool, str]:
             payload = event if isinstance(event, dict) else json.loads(event or "{}")
             context = LocalLambdaContext(function_name=name, invoked_function_arn=arn)
             with use_runtime(runtime):

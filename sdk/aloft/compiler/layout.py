@@ -104,7 +104,9 @@ def _gated_chain(graph: StepGraph, chain: Sequence[str], members: set[str]) -> B
     return _sequence(steps)
 
 
-def _critical_first(graph: StepGraph, branches: Sequence[Block], heights: Mapping[str, int]) -> list[Block]:
+def _critical_first(
+    graph: StepGraph, branches: Sequence[Block], heights: Mapping[str, int]
+) -> list[Block]:
     # Branches start in the order they are listed (Step Functions, and moto's interpreter, start
     # them one after the other): the ones on the longest remaining path go first.
     def priority(block: Block) -> tuple[int, int]:
