@@ -6,7 +6,8 @@
   must be skipped while the independent branch finishes;
 - ``flaky``: fails on its first attempt, succeeds on the retry its RetryPolicy allows;
 - ``crashing``: its resource cannot start, so the step's Lambda fails without reporting;
-- ``partitioned``: a daily-partitioned chain (the run input carries the partition key).
+- ``partitioned``: a daily-partitioned chain (the run input carries the partition key);
+- ``split``: ``with_failure`` compiled into parts of at most 3 steps (child executions).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from aloft.partitions import DailyPartitionsDefinition
 from examples.quickstart.definitions import defs as quickstart
 
 SWITCHES = {"bad_fails": True}
+FAILURE_JOB = ["src", "bad", "src2", "other", "after_bad", "tail", "independent", "independent_2"]
 ATTEMPTS: dict[str, int] = {}
 
 
@@ -158,19 +160,8 @@ defs = Definitions(
     jobs=[
         *quickstart.jobs,
         define_asset_job("n_graph", selection=["n_a", "n_b", "n_c", "n_d"]),
-        define_asset_job(
-            "with_failure",
-            selection=[
-                "src",
-                "bad",
-                "src2",
-                "other",
-                "after_bad",
-                "tail",
-                "independent",
-                "independent_2",
-            ],
-        ),
+        define_asset_job("with_failure", selection=FAILURE_JOB),
+        define_asset_job("split", selection=FAILURE_JOB),
         define_asset_job("flaky", selection=["flaky"]),
         define_asset_job("crashing", selection=["needs_warehouse", "after_crash"]),
         define_asset_job("partitioned", selection=["daily_events", "daily_summary"]),

@@ -147,3 +147,27 @@ def test_a_run_key_starts_one_run(cloud: LocalCloud) -> None:
     again = cloud.launch("n_graph", run_key="2026-03-01T06:00")
     assert again.run_id == first.run_id
     assert cloud.wait(first.run_id).status == "SUCCESS"
+
+
+def test_a_split_job_runs_its_parts_and_propagates_failures_across_them(cloud: LocalCloud) -> None:
+    from aloft.compiler import CompileOptions
+
+    cloud.deploy("split", options=CompileOptions(max_steps_per_part=3))
+    compiled = cloud.compiled("split")
+    assert compiled.layout == "split" and len(compiled.parts) >= 3
+    e2e_definitions.SWITCHES["bad_fails"] = True
+    first = cloud.run("split")
+    assert (first.status, first.execution_status) == ("FAILURE", "FAILED")
+    assert first.steps["bad"] == FAILED and first.steps["tail"] == SKIPPED
+    assert first.steps["independent_2"] == SUCCEEDED and first.steps["other"] == SUCCEEDED
+    e2e_definitions.SWITCHES["bad_fails"] = False
+    try:
+        second = cloud.run("split")
+    finally:
+        e2e_definitions.SWITCHES["bad_fails"] = True
+    assert second.status == "SUCCESS" and set(second.steps.values()) == {SUCCEEDED}
+    history = cloud.history(second.run.execution_arn or "")
+    starts = [e for e in history if e["type"] == "TaskSubmitted"]
+    assert len(starts) == len(
+        compiled.parts
+    )  # one StartPart task per part, each waiting on its token

@@ -407,14 +407,14 @@ class LocalCloud:
         return str(self._role)
 
     # -- deploying jobs ------------------------------------------------------------------------
-    def deploy(self, job_name: str) -> JobDeployment:
-        """Compile ``job_name`` and create its state machines (once)."""
+    def deploy(self, job_name: str, *, options: CompileOptions | None = None) -> JobDeployment:
+        """Compile ``job_name`` (with ``options``, else the cloud's) and create its state machines (once)."""
         from aloft.compiler import compile_job
 
         with self._deploy_lock:
             if job_name in self._deployments:
                 return self._deployments[job_name]
-            compiled = compile_job(self.definitions, job_name, self.compile_options)
+            compiled = compile_job(self.definitions, job_name, options or self.compile_options)
             sfn = self.client("stepfunctions")
             substitutions = {
                 name: self._function_arns[role] for name, role in _PLACEHOLDERS.items()
