@@ -97,7 +97,14 @@ class AssetSelection:
             return _Keys((value,))
         if isinstance(value, AssetsDefinition):
             return _Keys(value.keys)
-        parts: list[AssetSelection] = [AssetSelection.coerce(v) for v in value]
+        items = list(value)
+        if all(isinstance(v, AssetKey | AssetsDefinition) or (isinstance(v, str) and _is_plain_key(v)) for v in items):
+            # A list of keys is one flat selection (a union tree would recurse once per key).
+            keys: list[AssetKey] = []
+            for v in items:
+                keys.extend(v.keys if isinstance(v, AssetsDefinition) else [AssetKey.from_coercible(v)])
+            return _Keys(tuple(keys))
+        parts: list[AssetSelection] = [AssetSelection.coerce(v) for v in items]
         if not parts:
             return _Keys(())
         result = parts[0]
@@ -268,6 +275,11 @@ class _Parser:
 
 
 _CLAUSE = re.compile(r"^(?P<up>\*|\++|\d+\+)?(?P<body>[^*+]+|\*)(?P<down>\*|\++|\+\d+)?$")
+
+
+def _is_plain_key(text: str) -> bool:
+    """Whether a string names one asset key (no selection syntax)."""
+    return not any(c in text for c in "*+:, ") and text not in ("or", "and", "not")
 
 
 def _hops(marker: str | None) -> tuple[bool, int | None]:

@@ -76,3 +76,15 @@ def test_unknown_names_suggest(graph: AssetGraph) -> None:
         AssetSelection.from_string("revenue and")
     with pytest.raises(DefinitionError, match="empty asset selection"):
         AssetSelection.from_string(" , ")
+
+
+def test_a_long_list_of_keys_is_one_flat_selection() -> None:
+    from aloft import AssetKey
+
+    @asset
+    def only() -> int:
+        return 1
+
+    graph = Definitions(assets=[only]).get_asset_graph()
+    selection = AssetSelection.coerce(["only"] * 5000 + [AssetKey("only")])
+    assert selection.resolve(graph) == {AssetKey("only")}
