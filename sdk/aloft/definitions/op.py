@@ -317,7 +317,7 @@ class JobDefinition:
         tags: Mapping[str, str] | None,
         description: str | None,
     ) -> JobDefinition:
-        from aloft.execution.plan import ExecutionPlan, PlanStep, StepInputSource
+        from aloft.execution.plan import ExecutionPlan, PlanStep, StepInputSource, order_steps
 
         if _current() is not None:
             raise DefinitionError(f"job '{name}' cannot be defined inside another job body")
@@ -346,7 +346,7 @@ class JobDefinition:
                 inputs=tuple(inputs),
                 upstream_steps=frozenset(h.node for h in invocation.inputs.values()),
             )
-        order = _ordered(steps)
+        order = order_steps({key: step.upstream_steps for key, step in steps.items()})
         return JobDefinition(
             name,
             ExecutionPlan(job_name=name, steps={key: steps[key] for key in order}),
@@ -383,18 +383,6 @@ class JobDefinition:
 
     def __repr__(self) -> str:
         return f"<JobDefinition {self.name} ({len(self.plan.steps)} ops)>"
-
-
-def _ordered(steps: Mapping[str, Any]) -> list[str]:
-    order: list[str] = []
-    done: set[str] = set()
-    pending = sorted(steps)
-    while pending:
-        ready = [k for k in pending if steps[k].upstream_steps <= done]
-        order.extend(ready)
-        done.update(ready)
-        pending = [k for k in pending if k not in done]
-    return order
 
 
 def job(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -321,13 +320,3 @@ def _parse_clause(clause: str) -> AssetSelection:
     if walk_down:
         result = result | base.downstream(down_depth)
     return result
-
-
-def resolve_selection(value: CoercibleToAssetSelection, graph: AssetGraph) -> set[AssetKey]:
-    """Resolve anything coercible to a selection against ``graph``."""
-    return AssetSelection.coerce(value).resolve(graph)
-
-
-def keys_of(values: Iterable[AssetKey]) -> list[str]:
-    """User strings of keys, sorted (for messages)."""
-    return sorted(k.to_user_string() for k in values)

@@ -15,7 +15,7 @@ from aloft.asset_graph import AssetGraph
 from aloft.definitions.asset_key import AssetKey
 from aloft.definitions.node import NodeDefinition
 
-__all__ = ["ExecutionPlan", "PlanStep", "StepInputSource", "build_asset_plan"]
+__all__ = ["ExecutionPlan", "PlanStep", "StepInputSource", "build_asset_plan", "order_steps"]
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def build_asset_plan(graph: AssetGraph, keys: Iterable[AssetKey], job_name: str)
     keys_by_node: dict[str, list[AssetKey]] = {name: [] for name in selected_nodes}
     for name in selected_nodes:
         keys_by_node[name] = list(graph.get_by_node(name).keys)
-    order = _toposort(step_deps, graph)
+    order = order_steps(step_deps)
     steps: dict[str, PlanStep] = {}
     for name in order:
         assets_def = graph.get_by_node(name)
@@ -124,7 +124,8 @@ def build_asset_plan(graph: AssetGraph, keys: Iterable[AssetKey], job_name: str)
     return ExecutionPlan(job_name=job_name, steps=steps)
 
 
-def _toposort(deps: Mapping[str, frozenset[str]], graph: AssetGraph) -> list[str]:
+def order_steps(deps: Mapping[str, frozenset[str]]) -> list[str]:
+    """Step keys level by level, alphabetical within a level (asset and op plans alike)."""
     from aloft.errors import DefinitionError
 
     remaining = {name: set(parents) for name, parents in deps.items()}
@@ -146,7 +147,7 @@ def _toposort(deps: Mapping[str, frozenset[str]], graph: AssetGraph) -> list[str
     if len(order) != len(deps):
         stuck = sorted(name for name in deps if name not in order)
         raise DefinitionError(
-            f"steps {stuck} depend on each other through multi-asset outputs; split the "
-            "multi-asset so that no step needs its own outputs"
+            f"steps {stuck} depend on each other (through multi-asset outputs, say); "
+            "split them so that no step needs its own outputs"
         )
     return order

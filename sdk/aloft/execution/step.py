@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from aloft.definitions.asset_key import AssetKey
 from aloft.definitions.config import Config
 from aloft.definitions.metadata import MetadataValue, normalize_metadata
 from aloft.definitions.node import NodeOutput
@@ -372,8 +371,3 @@ def _store_outputs(
             )
         )
     return records, values
-
-
-def asset_keys_of(records: list[MaterializationRecord]) -> list[AssetKey]:
-    """The keys of some materializations (for summaries)."""
-    return [r.asset_key for r in records]
