@@ -37,6 +37,15 @@ class AssetKey:
                     f"invalid AssetKey part {part!r}: use letters, digits, '_', '-' or '.'"
                 )
         object.__setattr__(self, "path", parts)
+        # Keys are hashed on every graph lookup and step: compute the hash once.
+        object.__setattr__(self, "_hash", hash(parts))
+
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[attr-defined, no-any-return]
+
+    def __reduce__(self) -> tuple[type[AssetKey], tuple[tuple[str, ...]]]:
+        # Pickle the path only: string hashes differ between processes.
+        return (AssetKey, (self.path,))
 
     @classmethod
     def from_user_string(cls, value: str) -> AssetKey:
