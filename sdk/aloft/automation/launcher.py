@@ -34,7 +34,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from aloft.definitions.asset_key import AssetKey
 from aloft.definitions.definitions import Definitions
@@ -156,26 +156,6 @@ class RunLauncher(Protocol):
 # -- in process ---------------------------------------------------------------------------------
 
 
-class _AdoptReservedRun:
-    """The store ``execute_run`` sees: its ``create_run`` adopts the run the launcher reserved.
-
-    ``execute_run`` creates its own run record; the launcher has already written
-    it (conditionally, with the run key). Everything else goes to the real store.
-    """
-
-    def __init__(self, store: StateStore, reserved: RunRecord) -> None:
-        self._store = store
-        self._reserved = reserved
-
-    def create_run(self, run: RunRecord) -> RunRecord:
-        if run.run_id == self._reserved.run_id:
-            return self._reserved
-        return self._store.create_run(run)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-
 class InProcessRunLauncher:
     """Executes requested runs in this process (``execute_run``), after reserving their run keys.
 
@@ -283,11 +263,12 @@ class InProcessRunLauncher:
             result = execute_run(
                 plan,
                 resources=resources,
-                store=cast(StateStore, _AdoptReservedRun(self.store, run)),
+                store=self.store,
                 run_config=run_config,
                 partition_key=request.partition_key,
                 tags=dict(request.tags),
                 run_id=run.run_id,
+                run_key=run.run_key,
                 trigger=request.trigger,
                 raise_on_error=False,
             )

@@ -12,7 +12,7 @@ from aloft.execution.executor import execute_plan
 from aloft.execution.plan import ExecutionPlan
 from aloft.execution.result import ExecuteInProcessResult
 from aloft.execution.step import RunContext, StepOutcome
-from aloft.storage.base import StateStore
+from aloft.storage.base import DuplicateRunKey, RunAlreadyExists, StateStore
 from aloft.storage.records import RunRecord, RunStatus, RunTrigger, new_run_id
 
 __all__ = ["execute_run"]
@@ -58,6 +58,19 @@ def validate_run_config(plan: ExecutionPlan, run_config: Mapping[str, Any]) -> d
     return configs
 
 
+def _claim_run(store: StateStore, record: RunRecord, *, adopt: bool) -> RunRecord:
+    """Create the run record, reserve its run key, or adopt the caller's own reservation."""
+    reserved = store.get_run(record.run_id) if adopt else None
+    if reserved is not None:
+        if reserved.status is RunStatus.QUEUED and reserved.started_at is None and reserved.run_key == record.run_key:
+            return reserved
+        raise RunAlreadyExists(f"a run with id '{record.run_id}' already exists ({reserved.status.value})")
+    run, created = store.reserve_run(record)
+    if not created:
+        raise DuplicateRunKey(f"run key {record.run_key!r} is already taken by run '{run.run_id}'", existing=run)
+    return run
+
+
 def execute_run(
     plan: ExecutionPlan,
     *,
@@ -68,6 +81,7 @@ def execute_run(
     partition_key_range: Any = None,
     tags: Mapping[str, str] | None = None,
     run_id: str | None = None,
+    run_key: str | None = None,
     trigger: RunTrigger = RunTrigger.MANUAL,
     parent_run_id: str | None = None,
     raise_on_error: bool = True,
@@ -78,12 +92,37 @@ def execute_run(
 
     Everything that can be checked before a step runs (run config, resources,
     environment variables) is checked first: a bad run leaves no record.
+
+    ``run_key`` makes the run idempotent: the record is written with
+    ``StateStore.reserve_run``, and a key another run holds raises
+    ``DuplicateRunKey`` (its ``existing`` is that run) before anything runs. A
+    caller that reserved the run itself (a launcher answering before the run
+    executes) passes the reserved ``run_id``: a QUEUED run that never started is
+    adopted instead of created.
+
+    Example:
+        >>> from aloft import Definitions, asset
+        >>> from aloft.execution.plan import build_asset_plan
+        >>> from aloft.io.memory import InMemoryIOManager
+        >>> from aloft.storage.memory import InMemoryStateStore
+        >>> @asset
+        ... def one() -> int:
+        ...     return 1
+        >>> plan = build_asset_plan(Definitions(assets=[one]).get_asset_graph(), [one.key], "daily")
+        >>> store, io = InMemoryStateStore(), {"io_manager": InMemoryIOManager()}
+        >>> execute_run(plan, resources=io, store=store, run_key="2026-03-01").success
+        True
+        >>> execute_run(plan, resources=io, store=store, run_key="2026-03-01")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        aloft.storage.base.DuplicateRunKey: run key '2026-03-01' is already taken by run '...'
     """
     run_config = dict(run_config or {})
     node_configs = validate_run_config(plan, run_config)
     live = prepare_resources(plan, resources, run_config)
     execution = (run_config.get("execution", {}) or {}).get("config", {}) or {}
-    run = store.create_run(
+    run = _claim_run(
+        store,
         RunRecord(
             run_id=run_id or new_run_id(),
             job_name=plan.job_name,
@@ -91,9 +130,11 @@ def execute_run(
             partition_key=partition_key,
             partition_range=(partition_key_range.start, partition_key_range.end) if partition_key_range else None,
             trigger=trigger,
+            run_key=run_key,
             tags=dict(tags or {}),
             parent_run_id=parent_run_id,
-        )
+        ),
+        adopt=run_id is not None,
     )
     store.update_run_status(run.run_id, RunStatus.STARTED)
     context = RunContext(

@@ -1,0 +1,95 @@
+"""Run keys in ``execute_run`` and the in-process launcher built on them."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from automation_project import ingest, make_defs, orders
+
+from aloft.automation.launcher import InProcessRunLauncher, LaunchRequest
+from aloft.execution.plan import build_asset_plan
+from aloft.execution.run import execute_run
+from aloft.io.memory import InMemoryIOManager
+from aloft.storage.base import DuplicateRunKey, RunAlreadyExists
+from aloft.storage.records import RunRecord, RunStatus, RunTrigger
+
+
+def _plan() -> Any:
+    return build_asset_plan(make_defs().get_asset_graph(), [orders.key], "manual")
+
+
+IO = {"io_manager": InMemoryIOManager()}
+
+
+class TestExecuteRunWithARunKey:
+    def test_a_key_runs_once(self, store: Any) -> None:
+        first = execute_run(_plan(), resources=IO, store=store, run_key="2024-03-01")
+        assert first.success and first.run.run_key == "2024-03-01"
+        with pytest.raises(DuplicateRunKey) as raised:
+            execute_run(_plan(), resources=IO, store=store, run_key="2024-03-01")
+        assert raised.value.existing.run_id == first.run.run_id
+        assert len(store.list_runs()) == 1
+
+    def test_a_bad_run_config_leaves_the_key_free(self, store: Any) -> None:
+        with pytest.raises(Exception, match="nope"):
+            execute_run(_plan(), resources=IO, store=store, run_key="k", run_config={"ops": {"nope": {"config": {}}}})
+        assert store.get_run_by_key("k") is None
+
+    def test_the_callers_own_reservation_is_adopted(self, store: Any) -> None:
+        _, created = store.reserve_run(RunRecord("r1", "manual", run_key="k", tags={"who": "launcher"}))
+        assert created
+        result = execute_run(_plan(), resources=IO, store=store, run_id="r1", run_key="k")
+        assert result.run.run_id == "r1" and result.run.status == RunStatus.SUCCESS
+        assert result.run.tags == {"who": "launcher"}  # the reserved record, not a second one
+        assert len(store.list_runs()) == 1
+
+    def test_a_started_run_is_never_adopted(self, store: Any) -> None:
+        store.create_run(RunRecord("r1", "manual", run_key="k"))
+        store.update_run_status("r1", RunStatus.STARTED)
+        with pytest.raises(RunAlreadyExists, match="STARTED"):
+            execute_run(_plan(), resources=IO, store=store, run_id="r1", run_key="k")
+        # another key on the same id is not an adoption either
+        store.create_run(RunRecord("r2", "manual", run_key="other"))
+        with pytest.raises(RunAlreadyExists):
+            execute_run(_plan(), resources=IO, store=store, run_id="r2", run_key="k")
+
+
+class TestInProcessLauncher:
+    @staticmethod
+    def _request(key: str | None = "k") -> LaunchRequest:
+        return LaunchRequest.build(job_name=ingest.name, origin="sensor:s", run_key=key, trigger=RunTrigger.SENSOR)
+
+    def test_in_the_foreground(self, store: Any) -> None:
+        defs = make_defs()
+        launcher = InProcessRunLauncher(defs, store)
+        first = launcher.launch(self._request())
+        assert first.created and first.run.status == RunStatus.SUCCESS
+        assert first.run.trigger == RunTrigger.SENSOR and first.run.tags["aloft/origin"] == "sensor:s"
+        again = launcher.launch(self._request())
+        assert again.deduplicated and again.run.run_id == first.run.run_id
+        assert launcher.launch(self._request(None)).created and launcher.launch(self._request(None)).created
+        assert len(store.list_runs()) == 3
+
+    def test_in_the_background_the_reservation_answers_at_once(self, store: Any) -> None:
+        defs = make_defs()
+        finished: list[RunRecord] = []
+        with ThreadPoolExecutor(2) as pool:
+            launcher = InProcessRunLauncher(defs, store, executor=pool, on_run_finished=finished.append)
+            first = launcher.launch(self._request())
+            assert first.created and first.run.status == RunStatus.QUEUED
+            assert launcher.launch(self._request()).deduplicated
+            unkeyed = launcher.launch(self._request(None))
+            (done, other) = sorted(launcher.wait(), key=lambda r: r.run_id != first.run.run_id)
+        assert done.run_id == first.run.run_id and done.status == RunStatus.SUCCESS
+        assert other.run_id == unkeyed.run.run_id and other.status == RunStatus.SUCCESS
+        assert sorted(r.run_id for r in finished) == sorted([done.run_id, other.run_id])
+        assert len(store.list_runs()) == 2
+
+    def test_a_run_that_cannot_start_fails_and_keeps_its_key(self, store: Any) -> None:
+        defs = make_defs(resources={})  # no io_manager
+        launcher = InProcessRunLauncher(defs, store)
+        result = launcher.launch(self._request())
+        assert result.created and result.run.status == RunStatus.FAILURE
+        assert launcher.launch(self._request()).deduplicated
