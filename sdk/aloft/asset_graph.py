@@ -58,9 +58,15 @@ class AssetGraph:
         self._by_key: dict[AssetKey, AssetsDefinition] = {k: d for d in self._defs for k in d.keys}
         self._by_node: dict[str, AssetsDefinition] = {d.node_name: d for d in self._defs}
         upstream: dict[AssetKey, tuple[AssetKey, ...]] = {}
+        self_dependent: set[AssetKey] = set()
         for assets_def in self._defs:
             for key, parents in assets_def.asset_deps.items():
+                if key in parents and _reads_own_earlier_partitions(assets_def, key):
+                    # Partition k reads partitions before k: an order between partitions, not a cycle.
+                    self_dependent.add(key)
+                    parents = parents - {key}
                 upstream[key] = tuple(sorted(parents))
+        self._self_dependent = frozenset(self_dependent)
         self._upstream = upstream
         downstream: dict[AssetKey, list[AssetKey]] = {key: [] for key in upstream}
         for key, deps in upstream.items():
@@ -154,6 +160,11 @@ class AssetGraph:
             path.append(current)
 
     # -- views --------------------------------------------------------------------------
+
+    @property
+    def self_dependent_keys(self) -> frozenset[AssetKey]:
+        """Assets whose partitions read their own earlier partitions (left out of ``upstream``)."""
+        return self._self_dependent
 
     @property
     def assets_defs(self) -> tuple[AssetsDefinition, ...]:
@@ -254,3 +265,28 @@ class AssetGraph:
 
     def __repr__(self) -> str:
         return f"<AssetGraph {len(self._upstream)} assets, {len(self._levels)} levels>"
+
+
+def _reads_own_earlier_partitions(assets_def: AssetsDefinition, key: AssetKey) -> bool:
+    """Whether ``key`` depends on itself only through inputs mapped to strictly earlier partitions.
+
+    Dagster allows exactly this (e.g. a running total that reads yesterday's partition);
+    any other self-dependency is a cycle.
+    """
+    own_inputs = [i for i in assets_def.node.inputs if i.asset_key == key]
+    if not own_inputs:
+        return False
+    from aloft.partitions.mapping import TimeWindowPartitionMapping
+    from aloft.partitions.time_window import TimeWindowPartitionsDefinition
+
+    if not isinstance(assets_def.partitions_def, TimeWindowPartitionsDefinition) or any(
+        not isinstance(i.partition_mapping, TimeWindowPartitionMapping) or i.partition_mapping.end_offset >= 0
+        for i in own_inputs
+    ):
+        raise DefinitionError(
+            f"asset '{key.to_user_string()}' depends on itself. An asset may only read its own earlier "
+            "partitions: partition it by time and map that input to previous partitions, e.g. "
+            f"ins={{'{own_inputs[0].name}': AssetIn(key='{key.to_user_string()}', "
+            "partition_mapping=TimeWindowPartitionMapping(start_offset=-1, end_offset=-1))}"
+        )
+    return True

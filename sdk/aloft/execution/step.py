@@ -175,9 +175,10 @@ def _failed(
             partition_key=run.partition_key,
         )
     )
-    if run.partition_key is not None and not will_retry:
-        for key in step.asset_keys:
-            run.store.set_partition_status(key, run.partition_key, PartitionStatus.FAILED, run.run_id)
+    if not will_retry:
+        for partition in _run_partition_keys(step, run):
+            for key in step.asset_keys:
+                run.store.set_partition_status(key, partition, PartitionStatus.FAILED, run.run_id)
     return StepOutcome(
         step.key,
         StepStatus.FAILURE,
@@ -228,6 +229,7 @@ def _load_input(
         asset_key=source.asset_key,
         partition_key=run.partition_key,
         asset_partition_keys=upstream_keys,
+        asset_partitions_def=source.upstream_partitions_def,
         definition_metadata=source.metadata,
         resources=context.resources,
         log=context.log,
@@ -357,17 +359,32 @@ def _store_outputs(
             **output_context.consume_logged_metadata(),
         }
         location = metadata.get("path")
-        records.append(
-            MaterializationRecord(
-                asset_key=output.asset_key,
-                run_id=run.run_id,
-                step_key=step.key,
-                partition_key=run.partition_key,
-                metadata={label: value.to_json() for label, value in metadata.items()},
-                code_version=output.code_version,
-                data_version=item.data_version,
-                storage_location=str(location.value) if location is not None else None,
-                attempt=attempt,
+        # A run over a partition key range (a single-run backfill) materializes every key in it.
+        partitions: list[str | None] = [*_run_partition_keys(step, run)] or [None]
+        for partition in partitions:
+            records.append(
+                MaterializationRecord(
+                    asset_key=output.asset_key,
+                    run_id=run.run_id,
+                    step_key=step.key,
+                    partition_key=partition,
+                    metadata={label: value.to_json() for label, value in metadata.items()},
+                    code_version=output.code_version,
+                    data_version=item.data_version,
+                    storage_location=str(location.value) if location is not None else None,
+                    attempt=attempt,
+                )
             )
-        )
     return records, values
+
+
+def _run_partition_keys(step: PlanStep, run: RunContext) -> list[str]:
+    """The partitions of ``step`` this run materializes: its key, the keys of its range, or none."""
+    if run.partition_key is not None:
+        return [run.partition_key]
+    if run.partition_key_range is None or step.partitions_def is None:
+        return []
+    keys: list[str] = step.partitions_def.get_partition_keys_in_range(
+        run.partition_key_range, dynamic_partitions_store=run.dynamic_partitions_store
+    )
+    return keys

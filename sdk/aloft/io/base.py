@@ -77,7 +77,10 @@ class InputContext:
     """What an I/O manager knows about a value it must load.
 
     ``asset_partition_keys`` lists the upstream partitions to load; when it has
-    more than one key, path-based I/O managers return ``{partition: value}``.
+    more than one key, path-based I/O managers return ``{partition: value}``;
+    when the upstream asset is partitioned (``asset_partitions_def``) and none of
+    the mapped partitions exists (the partition before the first one), they
+    return None, as Dagster's do.
     """
 
     name: str
@@ -85,6 +88,7 @@ class InputContext:
     asset_key: AssetKey | None = None
     partition_key: str | None = None
     asset_partition_keys: Sequence[str] = ()
+    asset_partitions_def: Any = None
     definition_metadata: Mapping[str, Any] = field(default_factory=dict)
     resources: Any = None
     log: logging.Logger | Any = field(default_factory=lambda: logging.getLogger("aloft.io"))
@@ -98,6 +102,11 @@ class InputContext:
     def has_partition_key(self) -> bool:
         """Whether (one or more) upstream partitions are loaded."""
         return bool(self.asset_partition_keys)
+
+    @property
+    def has_asset_partitions(self) -> bool:
+        """Whether the upstream asset is partitioned (even when no partition is loaded)."""
+        return self.asset_partitions_def is not None
 
     @property
     def metadata(self) -> Mapping[str, Any]:

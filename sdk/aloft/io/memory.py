@@ -33,6 +33,8 @@ class InMemoryIOManager(ConfigurableIOManager):
 
     def load_input(self, context: InputContext) -> Any:
         upstream = context.upstream_output
+        if context.has_asset_partitions and not context.asset_partition_keys:
+            return None  # the mapped upstream partitions do not exist (e.g. the day before the first)
         if len(context.asset_partition_keys) > 1:
             return {
                 key: self._values[(*upstream.get_asset_identifier()[: len(upstream.asset_key.path)], key)]  # type: ignore[union-attr]

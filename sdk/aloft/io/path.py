@@ -49,6 +49,8 @@ class PathIOManager(ConfigurableIOManager):
 
     def load_input(self, context: InputContext) -> Any:
         upstream = context.upstream_output
+        if context.has_asset_partitions and not context.asset_partition_keys:
+            return None  # the mapped upstream partitions do not exist (e.g. the day before the first)
         if len(context.asset_partition_keys) > 1 and upstream.asset_key is not None:
             base = list(upstream.asset_key.path)
             return {
