@@ -184,6 +184,11 @@ def compare(by_backend: dict[str, dict[str, Record]]) -> list[dict[str, Any]]:
             )
             if "zero_sleep_s" in aloft:
                 note += f"; same graph with 0 ms sleeps: {aloft['zero_sleep_s']:.4f}s"
+            if "in_memory_s" in aloft:
+                note += (
+                    f"; values in memory (no pickles on disk): {aloft['in_memory_s']:.4f}s"
+                    f" = {aloft['in_memory_over_critical_path']:.2f}x"
+                )
         for backend, rec in (("aloft", aloft), ("dagster", dagster)):
             if rec and "error" in rec:
                 note = (note + "; " if note else "") + f"{backend}: {rec['error']}"

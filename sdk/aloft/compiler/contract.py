@@ -19,12 +19,15 @@ Example:
     {'run': {'run_id': 'r1', 'partition_key': '2026-03-01', 'skip': {'a': True, 'b': True}}, 'failed': False}
     >>> placeholder(RUN_STEP_FUNCTION)
     '${RunStepFunctionArn}'
+    >>> placeholder(run_step_placeholder_name(StepSize(memory_mb=4096, timeout_seconds=300)))
+    '${RunStepFunctionArn_4096_300}'
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from aloft.compiler.exceptions import CompileError
@@ -40,10 +43,12 @@ __all__ = [
     "MAX_INPUT_BYTES",
     "RUN_STEP_FUNCTION",
     "EventKind",
+    "StepSize",
     "build_run_input",
     "check_step_key",
     "part_placeholder_name",
     "placeholder",
+    "run_step_placeholder_name",
     "skip_path",
 ]
 
@@ -60,6 +65,53 @@ def placeholder(name: str) -> str:
 def part_placeholder_name(index: int) -> str:
     """The placeholder of the state machine of part ``index`` (1-based) of a split job."""
     return f"Part{index}StateMachineArn"
+
+
+# Lambda's limits on a function's size.
+LAMBDA_MIN_MEMORY_MB = 128
+LAMBDA_MAX_MEMORY_MB = 10_240
+LAMBDA_MAX_TIMEOUT_SECONDS = 900
+
+
+@dataclass(frozen=True, order=True)
+class StepSize:
+    """Memory and timeout of the ``run_step`` function that runs one step (Lambda's limits apply).
+
+    Example:
+        >>> StepSize(memory_mb=64, timeout_seconds=60)
+        Traceback (most recent call last):
+        ...
+        aloft.compiler.exceptions.CompileError: memory_mb must be between 128 and 10240 MB (Lambda's limits), not 64
+    """
+
+    memory_mb: int
+    timeout_seconds: int
+
+    def __post_init__(self) -> None:
+        for name in ("memory_mb", "timeout_seconds"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise CompileError(f"{name} must be a whole number, not {value!r}")
+        if not LAMBDA_MIN_MEMORY_MB <= self.memory_mb <= LAMBDA_MAX_MEMORY_MB:
+            raise CompileError(
+                f"memory_mb must be between {LAMBDA_MIN_MEMORY_MB} and {LAMBDA_MAX_MEMORY_MB} MB "
+                f"(Lambda's limits), not {self.memory_mb}"
+            )
+        if not 1 <= self.timeout_seconds <= LAMBDA_MAX_TIMEOUT_SECONDS:
+            raise CompileError(
+                f"timeout_seconds must be between 1 and {LAMBDA_MAX_TIMEOUT_SECONDS} (Lambda's limit), "
+                f"not {self.timeout_seconds}"
+            )
+
+
+def run_step_placeholder_name(size: StepSize | None = None) -> str:
+    """The placeholder of the ``run_step`` function of a size (``None``: the default function).
+
+    The deployment creates one ``run_step`` function per distinct size and fills each.
+    """
+    if size is None:
+        return RUN_STEP_FUNCTION
+    return f"{RUN_STEP_FUNCTION}_{size.memory_mb}_{size.timeout_seconds}"
 
 
 # -- error names (Lambda errorType == the Python exception class name) ---------------------
