@@ -22,12 +22,13 @@ from __future__ import annotations
 import gc
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from aloft.compiler import contract
 from aloft.compiler.asl import Retrier, StateMachine
+from aloft.compiler.contract import StepSize
 from aloft.compiler.estimate import ExecutionEstimate, estimate_machine
 from aloft.compiler.exceptions import CompileError, LimitExceeded
 from aloft.compiler.layout import (
@@ -78,9 +79,16 @@ class CompileOptions:
     well under Step Functions' hard 25,000 so retries and failure handling
     fit too. A job over budget is split into parts run as child executions.
 
+    ``step_sizes`` gives steps (by step key) a ``run_step`` function of their own
+    memory and timeout: their ``Run_`` tasks call ``${RunStepFunctionArn_<MB>_<s>}``,
+    one placeholder per distinct size, listed in the manifest. Steps not named
+    there call the default ``${RunStepFunctionArn}``.
+
     Example:
         >>> CompileOptions(layout="layers").layout
         'layers'
+        >>> CompileOptions(step_sizes={"big": StepSize(memory_mb=4096, timeout_seconds=900)}).step_sizes
+        {'big': StepSize(memory_mb=4096, timeout_seconds=900)}
     """
 
     layout: Literal["auto", "layers"] = "auto"
@@ -89,8 +97,15 @@ class CompileOptions:
     max_history_events: int = 10_000
     max_definition_bytes: int = 1_000_000
     max_steps_per_part: int | None = None
+    step_sizes: Mapping[str, StepSize] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
+        for key, size in self.step_sizes.items():
+            if not isinstance(size, StepSize):
+                raise CompileError(
+                    f"step_sizes['{key}'] must be a StepSize(memory_mb=..., timeout_seconds=...), "
+                    f"not {size!r}"
+                )
         if self.max_history_events > AWS_MAX_HISTORY_EVENTS:
             raise CompileError(
                 f"max_history_events must be <= {AWS_MAX_HISTORY_EVENTS} (Step Functions' quota)"
@@ -106,7 +121,7 @@ class CompiledStateMachine:
     """One state machine of a compiled job, with its estimate."""
 
     name: str
-    role: Literal["entry", "part"]
+    role: Literal["entry", "part", "backfill"]
     machine: StateMachine
     steps: tuple[str, ...]
     estimate: ExecutionEstimate
@@ -117,7 +132,7 @@ class CompiledStateMachine:
     def build(
         cls,
         name: str,
-        role: Literal["entry", "part"],
+        role: Literal["entry", "part", "backfill"],
         machine: StateMachine,
         steps: tuple[str, ...],
         placeholder: str | None = None,
@@ -226,7 +241,8 @@ def compile_plan(plan: ExecutionPlan, options: CompileOptions | None = None) -> 
     finally:
         if collecting:
             gc.enable()
-    manifest = _manifest(plan, graph, machines, layout, parts_of, retriers, warnings)
+    sizes = {key: options.step_sizes[key] for key in graph.order if key in options.step_sizes}
+    manifest = _manifest(plan, graph, machines, layout, parts_of, retriers, warnings, sizes)
     return CompiledJob(plan.job_name, layout, tuple(machines), manifest, tuple(warnings))
 
 
@@ -249,6 +265,10 @@ class _JobCompiler:
             retriers=self.retriers,
             timeout_seconds=self.options.timeout_seconds,
             comment=comment,
+            step_functions={
+                key: contract.run_step_placeholder_name(size)
+                for key, size in self.options.step_sizes.items()
+            },
         )
 
     def fits(self, estimate: ExecutionEstimate) -> bool:
@@ -386,6 +406,7 @@ def _manifest(
     parts_of: Mapping[str, int],
     retriers: Mapping[str, Retrier],
     warnings: Sequence[str],
+    step_sizes: Mapping[str, StepSize],
 ) -> dict[str, Any]:
     entry = machines[0]
     gates = _gates(machines)
@@ -405,6 +426,13 @@ def _manifest(
         contract.RUN_STEP_FUNCTION: {"kind": "lambda", "function": "run_step"},
         contract.GATE_FUNCTION: {"kind": "lambda", "function": "gate"},
     }
+    for size in sorted(set(step_sizes.values())):
+        placeholders[contract.run_step_placeholder_name(size)] = {
+            "kind": "lambda",
+            "function": "run_step",
+            "memory_mb": size.memory_mb,
+            "timeout_seconds": size.timeout_seconds,
+        }
     for machine in machines[1:]:
         assert machine.placeholder is not None
         placeholders[machine.placeholder] = {"kind": "state_machine", "state_machine": machine.name}

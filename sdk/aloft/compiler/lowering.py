@@ -7,7 +7,8 @@ Per step (``k``), in the branch that runs it:
 - ``Gate_k`` (Task, ``lambda:invoke.waitForTaskToken``), only for a step with
   an upstream in another branch: registers a task token, which is sent back
   once every upstream has succeeded (or failed, to skip the step);
-- ``Run_k`` (Task, ``lambda:invoke``): materializes the step (``run_step``).
+- ``Run_k`` (Task, ``lambda:invoke``): materializes the step (``run_step``;
+  a step with its own size calls the ``run_step`` function of that size).
   The step's ``RetryPolicy`` retries ``AloftStepRetry``; Lambda's transient
   errors are always retried. ``AloftStepFailed`` (already recorded) ends the
   branch; any other error (a crash, a timeout) goes through ``Crashed_k``
@@ -88,12 +89,21 @@ CRASHED_STEP_PATH = "$.crashed_step"
 
 @dataclass(frozen=True)
 class LoweringContext:
-    """What lowering needs besides the layout: the job, retriers per step, timeouts."""
+    """What lowering needs besides the layout: the job, retriers per step, timeouts.
+
+    ``step_functions`` names the ``run_step`` placeholder of each step that runs
+    on a function of its own size; other steps use ``RUN_STEP_FUNCTION``.
+    """
 
     job_name: str
     retriers: Mapping[str, Retrier] = field(default_factory=dict)
     timeout_seconds: int | None = None
     comment: str | None = None
+    step_functions: Mapping[str, str] = field(default_factory=dict)
+
+    def run_step_function(self, step_key: str) -> str:
+        """The placeholder of the function that materializes ``step_key``."""
+        return self.step_functions.get(step_key, RUN_STEP_FUNCTION)
 
 
 def _run_ref() -> dict[str, Any]:
@@ -258,7 +268,7 @@ class _Lowerer:
                 run_name,
                 resource=LAMBDA_INVOKE,
                 parameters=_invoke(
-                    RUN_STEP_FUNCTION,
+                    self.context.run_step_function(key),
                     {
                         "kind": EventKind.RUN,
                         "job": job,

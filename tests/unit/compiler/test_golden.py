@@ -1,4 +1,4 @@
-"""Golden files: the exact ASL and manifest of six small jobs.
+"""Golden files: the exact ASL and manifest of seven small jobs.
 
 The files live in ``tests/golden/``. They change only when you mean it:
 regenerate them with ``ALOFT_UPDATE_GOLDEN=1 pytest tests/unit/compiler/test_golden.py``
@@ -16,7 +16,8 @@ import pytest
 from compiler_graphs import CHAIN, DIAMOND, N_GRAPH, RETRY_POLICIES, job_definitions, wide
 
 from aloft import Definitions
-from aloft.compiler import compile_job
+from aloft.compiler import CompileOptions, compile_job
+from aloft.compiler.contract import StepSize
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 UPDATE = os.environ.get("ALOFT_UPDATE_GOLDEN") == "1"
@@ -37,6 +38,18 @@ JOBS: dict[str, Callable[[], tuple[Definitions, str]]] = {
     "wide": lambda: (job_definitions(wide(6), job="wide"), "wide"),
     "partitioned": lambda: (_partitioned(), "daily"),
     "retry": lambda: (job_definitions(CHAIN, job="retry", retry=RETRY_POLICIES), "retry"),
+    "sized": lambda: (job_definitions(DIAMOND, job="sized"), "sized"),
+}
+# Steps on run_step functions of their own size (what `aloft deploy` passes from op tags and
+# [tool.aloft.assets]): one placeholder per distinct size; the others keep the default one.
+OPTIONS = {
+    "sized": CompileOptions(
+        step_sizes={
+            "b": StepSize(memory_mb=4096, timeout_seconds=900),
+            "c": StepSize(memory_mb=4096, timeout_seconds=900),
+            "d": StepSize(memory_mb=512, timeout_seconds=60),
+        }
+    )
 }
 
 
@@ -64,7 +77,7 @@ def _check(path: Path, actual: str) -> None:
 @pytest.mark.parametrize("name", sorted(JOBS))
 def test_golden(name: str) -> None:
     definitions, job_name = JOBS[name]()
-    job = compile_job(definitions, job_name)
+    job = compile_job(definitions, job_name, OPTIONS.get(name))
     _check(GOLDEN / f"{name}.asl.json", job.entry.to_json())
     _check(GOLDEN / f"{name}.manifest.json", job.manifest_json())
 
