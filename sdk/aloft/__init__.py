@@ -82,6 +82,8 @@ if TYPE_CHECKING:
     from aloft.errors import ExecutionError as ExecutionError
     from aloft.errors import RunConfigError as RunConfigError
     from aloft.errors import StepExecutionError as StepExecutionError
+    from aloft.execution.backfill import BackfillResult as BackfillResult
+    from aloft.execution.backfill import backfill as backfill
     from aloft.execution.context import AssetExecutionContext as AssetExecutionContext
     from aloft.execution.context import OpExecutionContext as OpExecutionContext
     from aloft.execution.context import build_asset_context as build_asset_context
@@ -189,6 +191,8 @@ _EXPORTS: dict[str, str] = {
     "ExecutionError": "aloft.errors",
     "RunConfigError": "aloft.errors",
     "StepExecutionError": "aloft.errors",
+    "BackfillResult": "aloft.execution.backfill",
+    "backfill": "aloft.execution.backfill",
     "AssetExecutionContext": "aloft.execution.context",
     "OpExecutionContext": "aloft.execution.context",
     "build_asset_context": "aloft.execution.context",
