@@ -53,11 +53,12 @@ from aloft.definitions.asset_key import AssetKey
 from aloft.definitions.definitions import IMPLICIT_JOB_NAME, Definitions
 from aloft.errors import AloftError
 from aloft.storage.base import StateStore
-from aloft.storage.records import RunStatus, RunTrigger, TickRecord, TickStatus
+from aloft.storage.records import RunRecord, RunStatus, RunTrigger, TickRecord, TickStatus
 
 __all__ = [
     "AUTOMATION_CURSOR",
     "AssetEvaluation",
+    "ConditionResult",
     "AutomationDecision",
     "AutomationState",
     "AutomationTickResult",
@@ -85,11 +86,70 @@ def _show(timestamp: float) -> str:
 
 
 @dataclass(frozen=True)
+class ConditionResult:
+    """How one node of an ``AutomationCondition`` evaluated for one asset partition, with its operands.
+
+    ``trigger`` identifies what made a true node true (an upstream
+    materialization, a cron tick, a failed run...): requests hash it into their
+    run key, so the same trigger never launches twice.
+
+    Example:
+        >>> leaf = ConditionResult("missing", "missing", True, "never materialized", trigger="missing")
+        >>> print(ConditionResult("~missing", "not", False, children=(leaf,)).render())
+        [ ] ~missing
+          [x] missing: never materialized
+    """
+
+    label: str
+    kind: str
+    true: bool
+    detail: str = ""
+    trigger: str | None = None
+    children: tuple[ConditionResult, ...] = ()
+
+    def lines(self, depth: int = 0) -> list[str]:
+        """The tree, one node per line, operands indented under their operator."""
+        text = f"{'  ' * depth}[{'x' if self.true else ' '}] {self.label}"
+        if self.detail:
+            text += f": {self.detail}"
+        return [text, *(line for child in self.children for line in child.lines(depth + 1))]
+
+    def render(self) -> str:
+        """``lines()`` joined."""
+        return "\n".join(self.lines())
+
+    def summary(self) -> str:
+        """The part of the tree that decided the result, in one line."""
+        if not self.children:
+            return f"{self.label}: {self.detail}" if self.detail else self.label
+        if self.kind == "not":
+            child = self.children[0]
+            return f"not {child.label}" if self.true else child.summary()
+        if self.kind == "all_of":
+            if not self.true:
+                return next(c for c in self.children if not c.true).summary()
+            decisive = [c.summary() for c in self.children if c.trigger] or [self.children[0].summary()]
+            return "; ".join(decisive)
+        if self.true:
+            return next(c for c in self.children if c.true).summary()
+        return "none of: " + "; ".join(c.summary() for c in self.children)
+
+    def because(self) -> tuple[str, ...]:
+        """The kinds of the conditions that made this node true (not counting negated ones)."""
+        if not self.true or self.kind == "not":
+            return ()
+        if not self.children:
+            return (self.kind,)
+        return tuple(kind for child in self.children for kind in child.because())
+
+
+@dataclass(frozen=True)
 class AssetEvaluation:
     """The decision for one asset (partition): requested or not, and why.
 
     ``bundle`` lists the assets requested with it (a freshness refresh brings its
-    stale upstreams); ``trigger`` identifies what caused the request.
+    stale upstreams); ``trigger`` identifies what caused the request; ``tree``
+    is the evaluation of every node of a combined condition (``& | ~``).
     """
 
     asset_key: AssetKey
@@ -99,16 +159,32 @@ class AssetEvaluation:
     reason: str
     trigger: str | None = None
     bundle: tuple[AssetKey, ...] = ()
+    tree: ConditionResult | None = None
+    because: tuple[str, ...] = ()
 
     @property
     def ident(self) -> str:
         """``asset`` or ``asset|partition``."""
         return _ident(self.asset_key, self.partition_key)
 
+    @property
+    def line(self) -> str:
+        """``condition: reason`` in one line (what ``aloft automation status`` lists)."""
+        return f"{self.condition}: {self.reason}"
+
+    def explain(self) -> str:
+        """The line, and under it the evaluation tree of a combined condition."""
+        if self.tree is None or not self.tree.children:
+            return self.line
+        return f"{self.line}\n{self.tree.render()}"
+
 
 @dataclass
 class AutomationState:
     """What the evaluator remembers between evaluations (stored as the ``automation`` cursor).
+
+    ``evaluated`` is when each asset partition was last evaluated (what
+    ``newly_updated``, ``any_deps_updated`` and ``cron_tick_passed`` compare with).
 
     Example:
         >>> state = AutomationState(last_evaluation=5.0, requested={"a": 4.0})
@@ -121,6 +197,7 @@ class AutomationState:
     cron_done: dict[str, str] = field(default_factory=dict)
     cron_pending: dict[str, str] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
+    evaluated: dict[str, float] = field(default_factory=dict)
 
     def to_cursor(self) -> str:
         """The versioned JSON cursor."""
@@ -131,6 +208,7 @@ class AutomationState:
             cron_done=self.cron_done,
             cron_pending=self.cron_pending,
             reasons=self.reasons,
+            evaluated=self.evaluated,
         )
 
     @staticmethod
@@ -147,6 +225,18 @@ class AutomationState:
             cron_done={str(k): str(v) for k, v in dict(data.get("cron_done", {})).items()},
             cron_pending={str(k): str(v) for k, v in dict(data.get("cron_pending", {})).items()},
             reasons={str(k): str(v) for k, v in dict(data.get("reasons", {})).items()},
+            evaluated={str(k): float(v) for k, v in dict(data.get("evaluated", {})).items()},
+        )
+
+    def copy(self) -> AutomationState:
+        """An independent copy (evaluations work on a copy; the tick stores it)."""
+        return AutomationState(
+            last_evaluation=self.last_evaluation,
+            requested=dict(self.requested),
+            cron_done=dict(self.cron_done),
+            cron_pending=dict(self.cron_pending),
+            reasons=dict(self.reasons),
+            evaluated=dict(self.evaluated),
         )
 
 
@@ -178,6 +268,7 @@ class _Snapshot:
             for run in store.list_runs(status=status, limit=_RUNS_IN_PROGRESS_LIMIT):
                 for asset in run.selection:
                     self.running.setdefault((asset, run.partition_key), run.run_id)
+        self._failed: dict[tuple[str, str | None], RunRecord] | None = None
 
     def materialized_at(self, key: AssetKey, partition: str | None) -> float | None:
         if partition is None:
@@ -192,6 +283,32 @@ class _Snapshot:
         name = key.to_user_string()
         return self.running.get((name, partition)) or self.running.get((name, None))
 
+    def failed_run(self, key: AssetKey, partition: str | None) -> RunRecord | None:
+        """The newest failed run that targeted the asset partition (read on first use)."""
+        if self._failed is None:
+            self._failed = {}
+            for run in self.store.list_runs(status=RunStatus.FAILURE, limit=_RUNS_IN_PROGRESS_LIMIT):
+                for asset in run.selection:
+                    self._failed.setdefault((asset, run.partition_key), run)
+        return self._failed.get((key.to_user_string(), partition))
+
+    def newest_window(self, key: AssetKey, partitions_def: Any) -> str | None:
+        """The materialized partition of a time-partitioned asset whose window ends last."""
+        known = []
+        for partition in self.store.partition_status_records(key):
+            try:
+                known.append((partitions_def.end_time_for_partition_key(partition), partition))
+            except Exception:  # a key of an older partitions definition
+                continue
+        for _, partition in sorted(known, reverse=True):
+            if self.materialized_at(key, partition) is not None:
+                return str(partition)
+        return None
+
+
+def _is_time_window(partitions_def: Any) -> bool:
+    return partitions_def is not None and hasattr(partitions_def, "end_time_for_partition_key")
+
 
 class _Evaluator:
     def __init__(
@@ -201,17 +318,20 @@ class _Evaluator:
         self.graph = snapshot.graph
         self.snap = snapshot
         self.state = state
+        self.previous = dict(state.evaluated)
         self.now = now
         self.now_ts = now.timestamp()
         # Requested earlier in this evaluation (upstreams first) -> what triggered them.
         self.requested_now: dict[tuple[AssetKey, str | None], str] = {}
+        # on_cron ticks seen true while evaluating one condition: handled if the asset is requested.
+        self.cron_seen: list[tuple[str, str]] = []
 
     # -- helpers ---------------------------------------------------------------------------
     def partitions_of(self, key: AssetKey) -> list[str | None]:
         partitions_def = self.graph.get(key).partitions_def
         if partitions_def is None:
             return [None]
-        if hasattr(partitions_def, "cron_schedule"):
+        if _is_time_window(partitions_def):
             last = partitions_def.get_last_partition_key(current_time=self.now)
             return [] if last is None else [last]
         keys = partitions_def.get_partition_keys(current_time=self.now, dynamic_partitions_store=self.snap.store)
@@ -228,6 +348,15 @@ class _Evaluator:
         if partition is not None and upstream_def == self.graph.get(key).partitions_def:
             return True, partition
         return False, None
+
+    def followed_upstreams(self, key: AssetKey, partition: str | None) -> list[tuple[AssetKey, str | None]]:
+        """The upstream partitions automation follows (identical partitions, or unpartitioned)."""
+        found = []
+        for upstream in self.upstreams(key):
+            supported, up_partition = self.upstream_partition(upstream, key, partition)
+            if supported:
+                found.append((upstream, up_partition))
+        return found
 
     def check_upstreams(
         self, key: AssetKey, partition: str | None
@@ -260,7 +389,20 @@ class _Evaluator:
                 newest = candidate
         return None, newest
 
-    # -- conditions ------------------------------------------------------------------------
+    def upstream_stamp(self, key: AssetKey, partition: str | None) -> str:
+        """The newest materialization (or request) among the followed upstreams, as an identity."""
+        stamps = []
+        for upstream, up_partition in self.followed_upstreams(key, partition):
+            name = upstream.to_user_string()
+            if (upstream, up_partition) in self.requested_now:
+                stamps.append((self.now_ts, f"{name}<-{self.requested_now[(upstream, up_partition)]}"))
+            else:
+                when = self.snap.materialized_at(upstream, up_partition)
+                if when is not None:
+                    stamps.append((when, f"{name}@{when}"))
+        return max(stamps)[1] if stamps else ""
+
+    # -- the recommended conditions ----------------------------------------------------------
     def eager(self, key: AssetKey, partition: str | None) -> AssetEvaluation:
         wait, newest = self.check_upstreams(key, partition)
         ident = _ident(key, partition)
@@ -336,29 +478,185 @@ class _Evaluator:
         if wait is not None:
             self.state.cron_pending[slot] = tick_iso
             return AssetEvaluation(key, partition, label, False, wait)
-        self.state.cron_done[slot] = tick_iso
-        self.state.cron_pending.pop(slot, None)
+        # Handled only if the asset is requested (another operand of an '&' may say no).
+        self.cron_seen.append((slot, tick_iso))
         return AssetEvaluation(key, partition, label, True, f"cron tick at {tick_iso}, upstreams updated since",
                                trigger=f"cron:{tick_iso}")
 
-    def freshness(self, key: AssetKey, policy: FreshnessPolicy) -> AssetEvaluation:
-        label = policy.label
-        if self.graph.get(key).partitions_def is not None:
-            return AssetEvaluation(key, None, label, False, "freshness of partitioned assets is not evaluated yet")
+    # -- operands ------------------------------------------------------------------------------
+    def operand(self, key: AssetKey, partition: str | None, condition: AutomationCondition) -> ConditionResult:
+        kind = condition.kind
+        ident = _ident(key, partition)
+        previous = self.previous.get(ident)
+        mine = self.snap.materialized_at(key, partition)
+
+        def result(true: bool, detail: str, trigger: str | None = None) -> ConditionResult:
+            return ConditionResult(condition.label, kind, true, detail, trigger if true else None)
+
+        if kind == "missing":
+            if mine is None:
+                return result(True, "never materialized", f"missing:{self.upstream_stamp(key, partition)}")
+            return result(False, f"materialized at {_show(mine)}")
+        if kind == "in_progress":
+            run_id = self.snap.run_in_progress(key, partition)
+            return result(run_id is not None, f"run {run_id} materializes it" if run_id else "no run in progress")
+        if kind == "execution_failed":
+            failed = self.snap.failed_run(key, partition)
+            if failed is not None and (mine is None or mine < failed.created_at):
+                return result(True, f"run {failed.run_id} failed at {_show(failed.ended_at or failed.created_at)}",
+                              f"failed:{failed.run_id}")
+            return result(False, "its latest run did not fail")
+        if kind == "newly_updated":
+            if previous is not None and mine is not None and mine > previous:
+                return result(True, f"materialized at {_show(mine)}, after the previous evaluation",
+                              f"updated:{mine}")
+            return result(False, "not materialized since the previous evaluation")
+        if kind == "newly_requested":
+            asked = self.state.requested.get(ident)
+            if previous is not None and asked == previous:
+                return result(True, f"requested by the previous evaluation ({_show(asked)})")
+            return result(False, "not requested by the previous evaluation")
+        if kind == "initial_evaluation":
+            if previous is None:
+                return result(True, "first evaluation", "initial")
+            return result(False, f"evaluated before ({_show(previous)})")
+        if kind == "in_latest_time_window":
+            partitions_def = self.graph.get(key).partitions_def
+            if not _is_time_window(partitions_def):
+                return result(True, "not time-partitioned")
+            last = partitions_def.get_last_partition_key(current_time=self.now)
+            return result(partition == last, f"the latest time window is {last}")
+        if kind == "cron_tick_passed":
+            tick = previous_tick(condition.cron_schedule, self.now, timezone=condition.cron_timezone)
+            if tick is not None and previous is not None and tick.timestamp() > previous:
+                return result(True, f"ticked at {tick.isoformat()}", f"cron:{tick.isoformat()}")
+            return result(False, "no tick since the previous evaluation")
+        return self.deps_operand(key, partition, condition, previous)
+
+    def deps_operand(
+        self, key: AssetKey, partition: str | None, condition: AutomationCondition, previous: float | None
+    ) -> ConditionResult:
+        kind = condition.kind
+        matches: list[tuple[str, str]] = []  # (detail, identity)
+        for upstream, up_partition in self.followed_upstreams(key, partition):
+            name = upstream.to_user_string()
+            requested = self.requested_now.get((upstream, up_partition))
+            when = self.snap.materialized_at(upstream, up_partition)
+            if kind == "any_deps_updated":
+                if requested is not None:
+                    matches.append((f"'{name}' is requested in this evaluation", f"{name}<-{requested}"))
+                elif previous is not None and when is not None and when > previous:
+                    matches.append((f"'{name}' updated at {_show(when)}", f"{name}@{when}"))
+            elif kind == "any_deps_missing":
+                if when is None and requested is None:
+                    matches.append((f"'{name}' was never materialized", name))
+            elif kind == "any_deps_in_progress":
+                run_id = self.snap.run_in_progress(upstream, up_partition)
+                if run_id is not None:
+                    matches.append((f"'{name}' is being materialized by run {run_id}", name))
+        if not matches:
+            return ConditionResult(condition.label, kind, False, "no upstream matches")
+        trigger = f"deps:{','.join(sorted(i for _, i in matches))}" if kind == "any_deps_updated" else None
+        return ConditionResult(condition.label, kind, True, "; ".join(d for d, _ in matches), trigger)
+
+    # -- combined conditions -----------------------------------------------------------------------
+    def node(self, key: AssetKey, partition: str | None, condition: AutomationCondition) -> ConditionResult:
+        kind = condition.kind
+        if condition.is_operator:
+            children = tuple(self.node(key, partition, o) for o in condition.operands)
+            if kind == "not":
+                return ConditionResult(condition.label, kind, not children[0].true, children=children)
+            true = all(c.true for c in children) if kind == "all_of" else any(c.true for c in children)
+            triggers = [c.trigger for c in children if c.true and c.trigger]
+            return ConditionResult(condition.label, kind, true, trigger="&".join(triggers) if true else None,
+                                   children=children)
+        if kind in ("eager", "on_missing", "on_cron"):
+            if kind == "eager":
+                outcome = self.eager(key, partition)
+            elif kind == "on_missing":
+                outcome = self.on_missing(key, partition)
+            else:
+                outcome = self.on_cron(key, partition, condition)
+            return ConditionResult(condition.label, kind, outcome.requested, outcome.reason, outcome.trigger)
+        return self.operand(key, partition, condition)
+
+    def condition(self, key: AssetKey, partition: str | None, condition: AutomationCondition) -> AssetEvaluation:
+        self.cron_seen = []
+        tree = self.node(key, partition, condition)
+        for slot, tick_iso in self.cron_seen:
+            if tree.true:
+                self.state.cron_done[slot] = tick_iso
+                self.state.cron_pending.pop(slot, None)
+            else:  # the tick still counts at the next evaluation
+                self.state.cron_pending[slot] = tick_iso
+        because = tree.because()
+        if not tree.children:
+            return AssetEvaluation(key, partition, condition.label, tree.true, tree.detail,
+                                   trigger=tree.trigger, because=because)
+        verdict = "requested" if tree.true else "not requested"
+        return AssetEvaluation(key, partition, condition.label, tree.true, f"{verdict}: {tree.summary()}",
+                               trigger=tree.trigger or ("" if tree.true else None), tree=tree, because=because)
+
+    # -- freshness -------------------------------------------------------------------------------
+    def freshness_bound(self, policy: FreshnessPolicy) -> float | None:
+        """The oldest data time the policy accepts now (None: no deadline in effect yet)."""
+        lag = policy.lag.total_seconds()
         if policy.cron_schedule is None:
-            bound = self.now_ts - policy.lag.total_seconds()
-        else:
-            bounds = []
-            lag = policy.lag.total_seconds()
-            before = previous_tick(policy.cron_schedule, self.now, timezone=policy.cron_schedule_timezone)
-            if before is not None:
-                bounds.append(before.timestamp() - lag)
-            upcoming = next_ticks(policy.cron_schedule, self.now, 1, timezone=policy.cron_schedule_timezone)[0]
-            if self.now_ts >= upcoming.timestamp() - lag:
-                bounds.append(upcoming.timestamp() - lag)
-            if not bounds:
-                return AssetEvaluation(key, None, label, False, "no freshness deadline in effect yet")
-            bound = max(bounds)
+            return self.now_ts - lag
+        bounds = []
+        before = previous_tick(policy.cron_schedule, self.now, timezone=policy.cron_schedule_timezone)
+        if before is not None:
+            bounds.append(before.timestamp() - lag)
+        upcoming = next_ticks(policy.cron_schedule, self.now, 1, timezone=policy.cron_schedule_timezone)[0]
+        if self.now_ts >= upcoming.timestamp() - lag:
+            bounds.append(upcoming.timestamp() - lag)
+        return max(bounds) if bounds else None
+
+    def freshness(self, key: AssetKey, policy: FreshnessPolicy) -> list[AssetEvaluation]:
+        partitions_def = self.graph.get(key).partitions_def
+        bound = self.freshness_bound(policy)
+        if bound is None:
+            return [AssetEvaluation(key, p, policy.label, False, "no freshness deadline in effect yet")
+                    for p in ([None] if partitions_def is None else self.partitions_of(key))]
+        if partitions_def is None:
+            return [self.fresh_unpartitioned(key, policy, bound)]
+        if _is_time_window(partitions_def):
+            return [self.fresh_latest_window(key, policy, bound, partitions_def)]
+        return [self.fresh_partition(key, partition, policy, bound) for partition in self.partitions_of(key)]
+
+    def refresh(
+        self, key: AssetKey, partition: str | None, policy: FreshnessPolicy, bound: float,
+        stale: set[AssetKey], lineage: set[AssetKey], reason: str,
+    ) -> AssetEvaluation:
+        """Request ``key`` with its stale upstreams and the assets between them, unless that is under way."""
+        label = policy.label
+        between = self.graph.downstream_closure(stale) & lineage
+        bundle = tuple(sorted(between | {key}))
+        for member in bundle:
+            run_id = self.snap.run_in_progress(member, partition)
+            if run_id is not None:
+                return AssetEvaluation(key, partition, label, False,
+                                       f"a refresh is in progress ('{member.to_user_string()}' in run {run_id})")
+        # A partitioned run materializes partitioned assets only: its other inputs must already exist.
+        for member in bundle:
+            for upstream in self.upstreams(member):
+                if upstream in bundle:
+                    continue
+                supported, up_partition = self.upstream_partition(upstream, member, partition)
+                if supported and self.snap.materialized_at(upstream, up_partition) is None:
+                    return AssetEvaluation(key, partition, label, False,
+                                           f"waiting for upstream '{upstream.to_user_string()}' (never materialized)")
+        asked = self.state.requested.get(_ident(key, partition))
+        if asked is not None and asked >= bound:
+            return AssetEvaluation(key, partition, label, False, f"refresh requested at {_show(asked)}; waiting for it")
+        names = ", ".join(k.to_user_string() for k in bundle if k != key)
+        if names:
+            reason += f"; refreshing stale upstream(s) {names} too"
+        return AssetEvaluation(key, partition, label, True, reason, trigger=f"fresh:{bound}", bundle=bundle,
+                               because=("freshness",))
+
+    def fresh_unpartitioned(self, key: AssetKey, policy: FreshnessPolicy, bound: float) -> AssetEvaluation:
+        label = policy.label
         # External assets are not materialized by aloft: their age is not ours to fix.
         lineage = self.graph.upstream_closure([key]) & self.graph.materializable_keys
         times = {k: self.snap.materialized_at(k, None) for k in lineage}
@@ -366,24 +664,57 @@ class _Evaluator:
         if len(known) == len(times) and min(known) >= bound:
             return AssetEvaluation(key, None, label, False,
                                    f"fresh: its data is from {_show(min(known))}, within {label}")
-        fixable = {k for k, t in times.items() if t is None or t < bound}
-        between = self.graph.downstream_closure(fixable) & lineage & self.graph.materializable_keys
-        bundle = tuple(sorted(between | {key}))
-        for member in bundle:
-            run_id = self.snap.run_in_progress(member, None)
-            if run_id is not None:
-                return AssetEvaluation(key, None, label, False,
-                                       f"a refresh is in progress ('{member.to_user_string()}' in run {run_id})")
-        asked = self.state.requested.get(_ident(key, None))
-        if asked is not None and asked >= bound:
-            return AssetEvaluation(key, None, label, False,
-                                   f"refresh requested at {_show(asked)}; waiting for it")
+        stale = {k for k, t in times.items() if t is None or t < bound}
         data = "never materialized" if not known or len(known) < len(times) else f"from {_show(min(known))}"
-        names = ", ".join(k.to_user_string() for k in bundle if k != key)
         reason = f"stale: data {data}, older than {_show(bound)} ({label})"
-        if names:
-            reason += f"; refreshing stale upstream(s) {names} too"
-        return AssetEvaluation(key, None, label, True, reason, trigger=f"fresh:{bound}", bundle=bundle)
+        return self.refresh(key, None, policy, bound, stale, lineage, reason)
+
+    def same_partitioned_lineage(self, key: AssetKey) -> set[AssetKey]:
+        partitions_def = self.graph.get(key).partitions_def
+        lineage = self.graph.upstream_closure([key]) & self.graph.materializable_keys
+        return {k for k in lineage if self.graph.get(k).partitions_def == partitions_def}
+
+    def fresh_latest_window(
+        self, key: AssetKey, policy: FreshnessPolicy, bound: float, partitions_def: Any
+    ) -> AssetEvaluation:
+        """Freshness by the latest partition: the data reaches the end of the newest materialized window."""
+        label = policy.label
+        latest = partitions_def.get_last_partition_key(current_time=self.now)
+        if latest is None:
+            return AssetEvaluation(key, None, label, False, "no time window has ended yet")
+        newest = self.snap.newest_window(key, partitions_def)
+        data_time = None if newest is None else partitions_def.end_time_for_partition_key(newest).timestamp()
+        lineage = self.same_partitioned_lineage(key)
+        stale = {k for k in lineage if self.snap.materialized_at(k, latest) is None}
+        if data_time is not None and data_time >= bound:
+            return AssetEvaluation(key, latest, label, False,
+                                   f"fresh: partition {newest} has data up to {_show(data_time)}, within {label}")
+        if not stale:
+            return AssetEvaluation(
+                key, latest, label, False,
+                f"as fresh as its partitions allow: the latest partition {latest} is materialized",
+            )
+        data = "no partition materialized" if newest is None else (
+            f"partition {newest} has data up to {_show(data_time or 0)}"
+        )
+        reason = f"stale: {data}, older than {_show(bound)} ({label}); the latest partition is {latest}"
+        return self.refresh(key, latest, policy, bound, stale, lineage, reason)
+
+    def fresh_partition(
+        self, key: AssetKey, partition: str | None, policy: FreshnessPolicy, bound: float
+    ) -> AssetEvaluation:
+        """Freshness of one static or dynamic partition: as an unpartitioned asset, partition by partition."""
+        label = policy.label
+        lineage = self.same_partitioned_lineage(key)
+        times = {k: self.snap.materialized_at(k, partition) for k in lineage}
+        known = [t for t in times.values() if t is not None]
+        if len(known) == len(times) and min(known) >= bound:
+            return AssetEvaluation(key, partition, label, False,
+                                   f"fresh: its data is from {_show(min(known))}, within {label}")
+        stale = {k for k, t in times.items() if t is None or t < bound}
+        data = "never materialized" if len(known) < len(times) else f"from {_show(min(known))}"
+        reason = f"stale: data {data}, older than {_show(bound)} ({label})"
+        return self.refresh(key, partition, policy, bound, stale, lineage, reason)
 
     # -- one asset ---------------------------------------------------------------------------
     def evaluate(self, key: AssetKey) -> list[AssetEvaluation]:
@@ -397,22 +728,12 @@ class _Evaluator:
                 if in_progress is not None:
                     results.append(AssetEvaluation(key, partition, condition.label, False,
                                                    f"already being materialized by run {in_progress}"))
-                    continue
-                outcomes = []
-                for leaf in condition.leaves():
-                    if leaf.kind == "eager":
-                        outcomes.append(self.eager(key, partition))
-                    elif leaf.kind == "on_missing":
-                        outcomes.append(self.on_missing(key, partition))
-                    elif leaf.kind == "on_cron":
-                        outcomes.append(self.on_cron(key, partition, leaf))
-                chosen = next((o for o in outcomes if o.requested), None)
-                if chosen is None:
-                    reason = "; ".join(f"{o.condition}: {o.reason}" for o in outcomes) if len(outcomes) > 1 else outcomes[0].reason
-                    chosen = AssetEvaluation(key, partition, condition.label, False, reason)
-                results.append(chosen)
-        if policy is not None and not any(r.requested for r in results):
-            results.append(self.freshness(key, policy))
+                else:
+                    results.append(self.condition(key, partition, condition))
+                self.state.evaluated[_ident(key, partition)] = self.now_ts
+        if policy is not None:
+            requested = {r.partition_key for r in results if r.requested}
+            results.extend(r for r in self.freshness(key, policy) if r.partition_key not in requested)
         for result in results:
             if result.requested:
                 for member in (*result.bundle, key):
@@ -445,13 +766,7 @@ def evaluate_automation(
     ``updated`` limits the evaluation to the assets downstream of those keys
     (the event-driven path); without it every automated asset is evaluated.
     """
-    working = AutomationState(
-        last_evaluation=state.last_evaluation,
-        requested=dict(state.requested),
-        cron_done=dict(state.cron_done),
-        cron_pending=dict(state.cron_pending),
-        reasons=dict(state.reasons),
-    )
+    working = state.copy()
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     evaluator = _Evaluator(defs, _Snapshot(defs, store), working, now)
@@ -467,7 +782,7 @@ def evaluate_automation(
         keys = sorted({k for e in chosen for k in (*e.bundle, e.asset_key)})
         triggers = sorted(f"{e.ident}:{e.trigger}" for e in chosen)
         digest = hashlib.sha256("\n".join(triggers).encode()).hexdigest()[:32]
-        conditions = ",".join(sorted({e.condition.split("(")[0] for e in chosen}))
+        conditions = ",".join(sorted({kind for e in chosen for kind in e.because} or {"automation"}))
         requests.append(
             RunRequest(
                 run_key=digest,
@@ -530,16 +845,17 @@ def run_automation_tick(
             run_of[_ident(key, request.partition_key)] = launch.run.run_id
             new_state.requested[_ident(key, request.partition_key)] = timestamp
     for evaluation in decision.evaluations:
-        line = f"{evaluation.condition}: {evaluation.reason}"
+        line = evaluation.line
         changed = state.reasons.get(evaluation.ident) != line
         new_state.reasons[evaluation.ident] = line
+        # The cursor keeps one line per asset partition; the tick keeps the whole evaluation tree.
         if evaluation.requested:
             run_id = run_of.get(evaluation.ident)
             store.add_tick(TickRecord(f"automation:{evaluation.ident}", TickStatus.SUCCESS, timestamp=timestamp,
-                                      run_ids=(run_id,) if run_id else (), skip_reason=line))
+                                      run_ids=(run_id,) if run_id else (), skip_reason=evaluation.explain()))
         elif changed:
             store.add_tick(TickRecord(f"automation:{evaluation.ident}", TickStatus.SKIPPED, timestamp=timestamp,
-                                      skip_reason=line))
+                                      skip_reason=evaluation.explain()))
     new_ids = tuple(launch.run.run_id for launch in launches if launch.created)
     summary = (
         f"evaluated {len(decision.evaluations)} asset partition(s), requested {len(decision.requested)}"

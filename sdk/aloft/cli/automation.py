@@ -388,9 +388,19 @@ def _automation_status(args: argparse.Namespace) -> int:
         print(f"{row['asset']}  [{', '.join(row['conditions'])}]  last requested: {row['last_requested']}")
         for ident, reason in sorted(row["latest"].items()):
             print(f"    {ident}: {reason}")
+            for line in _condition_tree(ctx, ident, reason):
+                print(f"        {line}")
         if not row["latest"]:
             print("    not evaluated yet")
     return 0
+
+
+def _condition_tree(ctx: CommandContext, ident: str, reason: str) -> list[str]:
+    """The evaluation tree of a combined condition, from the asset's latest automation tick."""
+    ticks = ctx.store.list_ticks(f"automation:{ident}", limit=1)
+    text = (ticks[0].skip_reason or "") if ticks else ""
+    first, _, tree = text.partition("\n")
+    return tree.splitlines() if tree and first == reason else []
 
 
 def _describe_iteration(iteration: Any) -> None:

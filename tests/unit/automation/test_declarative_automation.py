@@ -187,8 +187,6 @@ class TestOnCron:
     def test_operators(self) -> None:
         either = AutomationCondition.eager() | AutomationCondition.on_missing()
         assert [c.kind for c in either.leaves()] == ["eager", "on_missing"]
-        with pytest.raises(DefinitionError, match="'&' is not supported"):
-            AutomationCondition.eager() & AutomationCondition.on_missing()
         with pytest.raises(DefinitionError, match="invalid"):
             AutomationCondition.on_cron("0 25 * * *")
 
