@@ -12,7 +12,7 @@ table, buckets and state machines.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy
@@ -133,8 +133,9 @@ class AloftFunction(Construct):
 class RuntimeFunctions(Construct):
     """The six functions of a project, and one extra ``run_step`` per non-default step size.
 
-    ``step_sizes`` maps a step (node name) to its size; steps not listed use
-    ``sizes["run_step"]``.
+    ``step_sizes`` are the sizes the compiled jobs ask for beyond ``sizes["run_step"]``
+    (their ``${RunStepFunctionArn_<MB>_<s>}`` placeholders); each gets a ``run_step``
+    function of its own, ``RunStep-m<MB>t<s>``.
     """
 
     def __init__(
@@ -145,7 +146,7 @@ class RuntimeFunctions(Construct):
         code: lambda_.Code,
         layers: Sequence[lambda_.ILayerVersion],
         sizes: Mapping[str, FunctionSize],
-        step_sizes: Mapping[str, FunctionSize],
+        step_sizes: Collection[FunctionSize],
         python_version: str,
         environment: Mapping[str, str],
         log_retention_days: int,
@@ -176,9 +177,7 @@ class RuntimeFunctions(Construct):
         self.by_step_size: dict[FunctionSize, AloftFunction] = {
             default_step: self.by_role["run_step"]
         }
-        for size in sorted(
-            set(step_sizes.values()), key=lambda s: (s.memory_mb, s.timeout_seconds)
-        ):
+        for size in sorted(set(step_sizes), key=lambda s: (s.memory_mb, s.timeout_seconds)):
             if size not in self.by_step_size:
                 self.by_step_size[size] = make(f"RunStep-{size.label}", "run_step", size)
 

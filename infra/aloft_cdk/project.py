@@ -23,7 +23,7 @@ from aloft_cdk.bundling import BundlePlan, aloft_source_root, local_bundling
 from aloft_cdk.functions import RuntimeFunctions, log_retention
 from aloft_cdk.pipelines import Pipelines
 from aloft_cdk.settings import DeploySettings
-from aloft_cdk.sources import FunctionRef, ProjectSources, step_sizes
+from aloft_cdk.sources import FunctionRef, ProjectSources
 from aloft_cdk.storage import TEMP_PREFIX, DataBuckets, StateTable
 from aloft_cdk.triggers import Triggers
 
@@ -113,6 +113,12 @@ class AloftProject(Construct):
         )
 
         code, layers = self._code()
+        function_refs = {
+            ref
+            for spec in self.sources.machines
+            for ref in spec.placeholders.values()
+            if isinstance(ref, FunctionRef)
+        }
         stack = Stack.of(self)
         machine_arn_prefix = (
             f"arn:{stack.partition}:states:{stack.region}:{stack.account}:stateMachine:"
@@ -123,7 +129,10 @@ class AloftProject(Construct):
             code=code,
             layers=layers,
             sizes=settings.function_sizes,
-            step_sizes=step_sizes(definitions, settings),
+            step_sizes=sorted(
+                {ref.size for ref in function_refs if ref.role == "run_step" and ref.size},
+                key=lambda size: (size.memory_mb, size.timeout_seconds),
+            ),
             python_version=settings.python_version,
             environment={
                 "ALOFT_PROJECT": settings.project_name,
@@ -141,12 +150,6 @@ class AloftProject(Construct):
         for fn in self.functions.all:
             fn.function.add_environment("ALOFT_FUNCTION_ROLE", fn.role_name)
 
-        function_refs = {
-            ref
-            for spec in self.sources.machines
-            for ref in spec.placeholders.values()
-            if isinstance(ref, FunctionRef)
-        }
         self.pipelines = Pipelines(
             self,
             "Jobs",

@@ -100,9 +100,19 @@ class FunctionSize:
             raise SettingsError(
                 f"{where}: unknown key(s) {unknown}; known: memory_mb, timeout_seconds"
             )
+        values = {}
+        for key, value in table.items():
+            if isinstance(value, bool) or not isinstance(value, int | str):
+                raise SettingsError(f"{where}: {key} must be a whole number, not {value!r}")
+            try:
+                values[key] = int(value)
+            except ValueError:
+                raise SettingsError(
+                    f"{where}: {key} must be a whole number, not {value!r}"
+                ) from None
         try:
-            return replace(default, **{k: int(v) for k, v in table.items()})
-        except (TypeError, ValueError) as err:
+            return replace(default, **values)
+        except SettingsError as err:
             raise SettingsError(f"{where}: {err}") from None
 
 
@@ -175,6 +185,11 @@ class DeploySettings:
         if "name_prefix" in self.compile_options:
             raise SettingsError(
                 "[tool.aloft.compile] name_prefix is set by aloft (<name>-<stage>); remove it"
+            )
+        if "step_sizes" in self.compile_options:
+            raise SettingsError(
+                "[tool.aloft.compile] step_sizes is set by aloft: size a step with "
+                '[tool.aloft.assets."<asset key>"] or the aloft/memory_mb and aloft/timeout_seconds tags'
             )
         if self.alarm_email and self.alarm_topic_arn:
             raise SettingsError("give alarm_email or alarm_topic_arn, not both")

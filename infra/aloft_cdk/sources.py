@@ -16,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ from aloft_cdk.settings import (
 
 __all__ = [
     "FunctionRef",
+    "compile_options",
     "machine_specs",
     "MachineRef",
     "MachineSpec",
@@ -175,7 +176,9 @@ def step_sizes(definitions: Any, settings: DeploySettings) -> dict[str, Function
     """Each step's function size when it differs from the default ``run_step`` size.
 
     ``[tool.aloft.assets."key"]`` wins over the ``aloft/memory_mb`` and
-    ``aloft/timeout_seconds`` op tags, which win over ``[tool.aloft.functions.run_step]``.
+    ``aloft/timeout_seconds`` op tags, which win over the same tags on the asset
+    itself (``@asset(tags=...)``), which win over ``[tool.aloft.functions.run_step]``.
+    Values are checked against Lambda's limits; an error names the asset.
 
     Example:
         >>> from pathlib import Path
@@ -193,20 +196,30 @@ def step_sizes(definitions: Any, settings: DeploySettings) -> dict[str, Function
             continue
         node = assets_def.node
         keys = [key.to_user_string() for key in assets_def.keys]
-        configured = [settings.asset_sizes[k] for k in keys if k in settings.asset_sizes]
+        label = " / ".join(keys) if keys else node.name
+        configured = sorted(
+            {settings.asset_sizes[k] for k in keys if k in settings.asset_sizes},
+            key=lambda s: (s.memory_mb, s.timeout_seconds),
+        )
+        if len(configured) > 1:
+            raise SettingsError(
+                f"assets {keys} run in one step (one function) but [tool.aloft.assets] gives them "
+                f"different sizes {[s.label for s in configured]}: give them one size"
+            )
         if configured:
             size = configured[0]
         else:
-            tags = dict(node.tags)
+            tags = {
+                **_asset_tags(assets_def, label),
+                **_size_tags(dict(node.tags), label, "op tag"),
+            }
             try:
                 size = FunctionSize(
-                    memory_mb=int(tags.get(ASSET_MEMORY_TAG, default.memory_mb)),
-                    timeout_seconds=int(tags.get(ASSET_TIMEOUT_TAG, default.timeout_seconds)),
+                    memory_mb=tags.get(ASSET_MEMORY_TAG, default.memory_mb),
+                    timeout_seconds=tags.get(ASSET_TIMEOUT_TAG, default.timeout_seconds),
                 )
-            except (ValueError, SettingsError) as err:
-                raise SettingsError(
-                    f"asset {keys[0] if keys else node.name!r}: op tag {err}"
-                ) from None
+            except SettingsError as err:
+                raise SettingsError(f"asset {label!r}: {err} (from its aloft/ tags)") from None
         if size != default:
             sizes[node.name] = size
     unknown = sorted(
@@ -217,17 +230,72 @@ def step_sizes(definitions: Any, settings: DeploySettings) -> dict[str, Function
     return sizes
 
 
+def _size_tags(tags: Mapping[str, Any], label: str, kind: str) -> dict[str, int]:
+    """The ``aloft/memory_mb`` / ``aloft/timeout_seconds`` tags as integers (misspellings refused)."""
+    found: dict[str, int] = {}
+    for tag, value in tags.items():
+        if tag in (ASSET_MEMORY_TAG, ASSET_TIMEOUT_TAG):
+            try:
+                found[tag] = int(str(value).strip())
+            except ValueError:
+                unit = "MB" if tag == ASSET_MEMORY_TAG else "seconds"
+                raise SettingsError(
+                    f"asset {label!r}: {kind} {tag}={value!r} is not a whole number of {unit}"
+                ) from None
+        elif tag.startswith("aloft/") and ("memory" in tag or "timeout" in tag):
+            close = ASSET_MEMORY_TAG if "memory" in tag else ASSET_TIMEOUT_TAG
+            raise SettingsError(f"asset {label!r}: unknown {kind} {tag!r}; did you mean {close!r}?")
+    return found
+
+
+def _asset_tags(assets_def: Any, label: str) -> dict[str, int]:
+    """Size tags on the asset(s) of a step (``@asset(tags=...)``); all outputs must agree."""
+    per_output = [
+        _size_tags(dict(getattr(output, "tags", None) or {}), label, "asset tag")
+        for output in getattr(assets_def.node, "outputs", ())
+    ]
+    merged: dict[str, int] = {}
+    for tags in per_output:
+        for tag, value in tags.items():
+            if merged.setdefault(tag, value) != value:
+                raise SettingsError(
+                    f"asset {label!r}: its outputs disagree on {tag} ({merged[tag]} and {value}); "
+                    "they run in one step: tag the step with op_tags instead"
+                )
+    return merged
+
+
+def compile_options(definitions: Any, settings: DeploySettings) -> Any:
+    """The :class:`aloft.compiler.CompileOptions` a deployment compiles with.
+
+    ``[tool.aloft.compile]``, the stage's name prefix and the step sizes of
+    :func:`step_sizes` (each a ``run_step`` function of its own).
+    """
+    try:
+        from aloft.compiler import CompileOptions
+        from aloft.compiler.contract import StepSize
+    except ImportError as err:
+        raise SourceUnavailable(f"aloft.compiler is not available ({err})") from err
+    sizes = {
+        key: StepSize(memory_mb=size.memory_mb, timeout_seconds=size.timeout_seconds)
+        for key, size in step_sizes(definitions, settings).items()
+    }
+    try:
+        return CompileOptions(
+            name_prefix=settings.resource_prefix, step_sizes=sizes, **settings.compile_options
+        )
+    except TypeError as err:
+        raise SettingsError(f"[tool.aloft.compile]: {err}") from None
+
+
 def compile_machines(definitions: Any, settings: DeploySettings) -> list[MachineSpec]:
     """Every job's compiled state machine(s), via :func:`aloft.compiler.compile_job`."""
     try:
-        from aloft.compiler import CompileOptions, compile_job
+        from aloft.compiler import compile_job
     except ImportError as err:
         raise SourceUnavailable(f"aloft.compiler is not available ({err})") from err
+    options = compile_options(definitions, settings)
     sizes = step_sizes(definitions, settings)
-    try:
-        options = CompileOptions(name_prefix=settings.resource_prefix, **settings.compile_options)
-    except TypeError as err:
-        raise SettingsError(f"[tool.aloft.compile]: {err}") from None
     machines: list[MachineSpec] = []
     for name in job_names(definitions, settings):
         machines += machine_specs(compile_job(definitions, name, options), sizes)
@@ -243,18 +311,14 @@ def machine_specs(compiled: Any, sizes: Mapping[str, FunctionSize]) -> list[Mach
     ``timeout_seconds`` for a step-size-specific ``run_step``.
     """
     refs: dict[str, FunctionRef | MachineRef] = {}
-    sized = False
     for placeholder, target in compiled.manifest["placeholders"].items():
         kind = target.get("kind")
         if kind == "lambda":
             size = None
             if "memory_mb" in target or "timeout_seconds" in target:
-                sized = True
                 size = FunctionSize(
-                    memory_mb=int(target.get("memory_mb", FunctionSize().memory_mb)),
-                    timeout_seconds=int(
-                        target.get("timeout_seconds", FunctionSize().timeout_seconds)
-                    ),
+                    memory_mb=int(target["memory_mb"]),
+                    timeout_seconds=int(target["timeout_seconds"]),
                 )
             refs[placeholder] = FunctionRef(role=str(target["function"]), size=size)
         elif kind == "state_machine":
@@ -263,14 +327,21 @@ def machine_specs(compiled: Any, sizes: Mapping[str, FunctionSize]) -> list[Mach
             raise SourceUnavailable(
                 f"job {compiled.job_name!r}: unknown placeholder kind {kind!r} for {placeholder}"
             )
-    job_steps = {step for machine in compiled.state_machines for step in machine.steps}
-    resized = sorted(set(sizes) & job_steps)
-    if resized and not sized:
+    # Never deploy a step on the wrong size: each step's Run task must call the function of its size.
+    called = {
+        step: refs.get(function.removeprefix("${").removesuffix("}"))
+        for machine in compiled.state_machines
+        for step, function in _run_tasks(machine.definition)
+    }
+    wrong = sorted(
+        step
+        for step, ref in called.items()
+        if not isinstance(ref, FunctionRef) or ref.role != "run_step" or ref.size != sizes.get(step)
+    )
+    if wrong:
         raise SettingsError(
-            f"job {compiled.job_name!r}: steps {resized} ask for their own memory/timeout, but the compiled "
-            "state machine calls one run_step function for every step. Size all steps with "
-            "[tool.aloft.functions.run_step] instead (per-asset sizes need the compiler to emit a "
-            "placeholder per size)."
+            f"job {compiled.job_name!r}: steps {wrong} would run on a run_step function of another "
+            "size than their own (was the job compiled without CompileOptions.step_sizes?)"
         )
     specs = []
     for machine in compiled.state_machines:
@@ -286,6 +357,19 @@ def machine_specs(compiled: Any, sizes: Mapping[str, FunctionSize]) -> list[Mach
             )
         )
     return specs
+
+
+def _run_tasks(node: Any) -> Iterator[tuple[str, str]]:
+    """``(step, FunctionName)`` of every Task that materializes a step (``kind: run``)."""
+    if isinstance(node, Mapping):
+        payload = node.get("Parameters", {}).get("Payload") if node.get("Type") == "Task" else None
+        if isinstance(payload, Mapping) and payload.get("kind") == "run":
+            yield str(payload["step"]), str(node["Parameters"]["FunctionName"])
+        for value in node.values():
+            yield from _run_tasks(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _run_tasks(value)
 
 
 # -- schedules and sensors -------------------------------------------------------------------------

@@ -31,12 +31,16 @@ FIXTURE_ROOT = Path(__file__).resolve().parent / "projects"
 # Where the projects under test come from: (key, definitions module, root, settings overrides).
 PROJECTS: tuple[tuple[str, str, Path, dict[str, Any]], ...] = (
     ("quickstart", "examples.quickstart.definitions", REPO, {}),
-    # max_steps_per_part splits even this small job, so that parts (child machines) are deployed too.
+    # max_steps_per_part splits even this small job, so that parts (child machines) are deployed
+    # too; `audit` is sized as [tool.aloft.assets."audit"] would size it.
     (
         "shop",
         "aloft_infra_fixture.definitions",
         FIXTURE_ROOT,
-        {"compile_options": {"max_steps_per_part": 2}},
+        {
+            "compile_options": {"max_steps_per_part": 2},
+            "asset_sizes": {"audit": {"memory_mb": 512, "timeout_seconds": 60}},
+        },
     ),
 )
 
@@ -71,14 +75,17 @@ class Project:
         """Logical id -> resource, for one CloudFormation type."""
         return {k: r for k, r in self.template["Resources"].items() if r["Type"] == resource_type}
 
-    def function_id(self, role: str) -> str:
-        """The logical id of the (default-size) function of a role."""
+    def function_id(self, role: str, size: Any = None) -> str:
+        """The logical id of the function of a role; for ``run_step``, of that size (None: default)."""
+        size = size or self.settings.size_of(role)
         found = [
             k
             for k, r in self.resources("AWS::Lambda::Function").items()
             if r["Properties"]["Environment"]["Variables"]["ALOFT_FUNCTION_ROLE"] == role
+            and (r["Properties"]["MemorySize"], r["Properties"]["Timeout"])
+            == (size.memory_mb, size.timeout_seconds)
         ]
-        assert len(found) == 1, f"{self.key}: expected one {role} function, found {found}"
+        assert len(found) == 1, f"{self.key}: expected one {role} function of {size}, found {found}"
         return found[0]
 
 
@@ -106,6 +113,19 @@ def _violations(outdir: Path) -> list[dict[str, Any]]:
     return found
 
 
+def _settings(cls: Any, key: str, module: str, root: Path, overrides: dict[str, Any]) -> Any:
+    """A project's DeploySettings, with ``asset_sizes`` given as [tool.aloft.assets] tables."""
+    from aloft_cdk.settings import FunctionSize
+
+    values = dict(overrides)
+    default = cls(definitions=module, root=root).size_of("run_step")
+    values["asset_sizes"] = {
+        asset: FunctionSize.from_table(table, where=asset, default=default)
+        for asset, table in values.get("asset_sizes", {}).items()
+    }
+    return cls(definitions=module, root=root, project_name=key, **values)
+
+
 def synthesize(outdir: Path) -> Synthesis:
     """Build every project into one app, run cdk-nag, synthesize once into ``outdir``."""
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
@@ -121,7 +141,7 @@ def synthesize(outdir: Path) -> Synthesis:
     app = App(context={**feature_flags(), "aws:cdk:bundling-stacks": []}, outdir=str(outdir))
     built = {}
     for key, module, root, overrides in PROJECTS:
-        settings = DeploySettings(definitions=module, root=root, project_name=key, **overrides)
+        settings = _settings(DeploySettings, key, module, root, overrides)
         definitions = load_definitions(module=module, root=root)
         sources = ProjectSources.from_definitions(definitions, settings)
         stack = AloftStack(app, settings=settings, definitions=definitions, sources=sources)

@@ -122,7 +122,7 @@ def test_state_machines_invoke_only_the_functions_their_definition_names(project
             for resource in _list(statement["Resource"])
         }
         expected = {
-            project.function_id(ref.role)
+            project.function_id(ref.role, ref.size)
             for ref in spec.placeholders.values()
             if isinstance(ref, FunctionRef)
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -11,7 +12,14 @@ from _infra_synth import FIXTURE_ROOT, REPO
 from aloft import Definitions, asset, define_asset_job
 from aloft_cdk.bundling import NOT_FOR_LAMBDA, BundleError, BundlePlan, runtime_requirements
 from aloft_cdk.settings import DeploySettings, FunctionSize, SettingsError
-from aloft_cdk.sources import SourceUnavailable, compile_machines, job_names, step_sizes
+from aloft_cdk.sources import (
+    FunctionRef,
+    SourceUnavailable,
+    compile_machines,
+    job_names,
+    machine_specs,
+    step_sizes,
+)
 
 
 def _settings(**values: object) -> DeploySettings:
@@ -103,10 +111,122 @@ def test_step_sizes_from_op_tags_and_pyproject() -> None:
         step_sizes(_sized_defs(), _settings(assets={"nope": {"memory_mb": 512}}))
 
 
-def test_per_asset_sizes_fail_loudly_while_the_compiler_calls_one_run_step() -> None:
-    # Deploying them silently with the default size would OOM the big step in production.
-    with pytest.raises(SettingsError, match="per-asset sizes need the compiler"):
-        compile_machines(_sized_defs(), _settings())
+def test_sized_steps_compile_to_one_run_step_placeholder_per_size() -> None:
+    settings = _settings(assets={"configured": {"memory_mb": 3008, "timeout_seconds": 120}})
+    specs = compile_machines(_sized_defs(), settings)
+    (spec,) = [s for s in specs if s.job == "all"]
+    run_step = {
+        name: ref.size
+        for name, ref in spec.placeholders.items()
+        if isinstance(ref, FunctionRef) and ref.role == "run_step"
+    }
+    assert run_step == {
+        "RunStepFunctionArn": None,  # `small`, and the crash-recording task
+        "RunStepFunctionArn_4096_900": FunctionSize(memory_mb=4096, timeout_seconds=900),
+        "RunStepFunctionArn_3008_120": FunctionSize(memory_mb=3008, timeout_seconds=120),
+    }
+    definition = json.loads(spec.definition)
+    assert definition["States"]["Run_big"]["Parameters"]["FunctionName"] == (
+        "${RunStepFunctionArn_4096_900}"
+    )
+
+
+def test_a_job_compiled_without_its_step_sizes_is_refused() -> None:
+    # Deploying a sized step on the default function would OOM (or time out) in production.
+    from aloft.compiler import CompileOptions, compile_job
+
+    compiled = compile_job(_sized_defs(), "all", CompileOptions(name_prefix="aloft-dev"))
+    with pytest.raises(SettingsError, match=r"steps \['big'\] would run on a run_step function"):
+        machine_specs(compiled, step_sizes(_sized_defs(), _settings()))
+
+
+def _tagged(
+    op_tags: dict[str, str] | None = None, tags: dict[str, str] | None = None
+) -> Definitions:
+    @asset(op_tags=op_tags, tags=tags)
+    def heavy() -> int:
+        return 1
+
+    return Definitions(assets=[heavy])
+
+
+@pytest.mark.parametrize(
+    ("op_tags", "tags", "message"),
+    [
+        ({"aloft/memory_mb": "64"}, None, "asset 'heavy': memory_mb must be between 128 and 10240"),
+        ({"aloft/memory_mb": "20000"}, None, "asset 'heavy': memory_mb must be between"),
+        ({"aloft/timeout_seconds": "3600"}, None, r"asset 'heavy': timeout_seconds must be .* 900"),
+        (None, {"aloft/timeout_seconds": "0"}, "asset 'heavy': timeout_seconds must be"),
+        (
+            {"aloft/memory_mb": "4GB"},
+            None,
+            "asset 'heavy': op tag aloft/memory_mb='4GB' is not a whole",
+        ),
+        ({"aloft/timeout_s": "60"}, None, "did you mean 'aloft/timeout_seconds'"),
+        (
+            None,
+            {"aloft/memory": "2048"},
+            "unknown asset tag 'aloft/memory'; did you mean 'aloft/memory_mb'",
+        ),
+    ],
+)
+def test_step_size_tags_are_checked_against_lambda_limits_and_name_the_asset(
+    op_tags: dict[str, str] | None, tags: dict[str, str] | None, message: str
+) -> None:
+    with pytest.raises(SettingsError, match=message):
+        step_sizes(_tagged(op_tags, tags), _settings())
+
+
+def test_op_tags_win_over_asset_tags_and_pyproject_over_both() -> None:
+    defs = _tagged(
+        {"aloft/memory_mb": "2048"}, {"aloft/memory_mb": "512", "aloft/timeout_seconds": "60"}
+    )
+    assert step_sizes(defs, _settings())["heavy"] == FunctionSize(
+        memory_mb=2048, timeout_seconds=60
+    )
+    configured = _settings(assets={"heavy": {"memory_mb": 3008}})
+    assert step_sizes(defs, configured)["heavy"] == FunctionSize(
+        memory_mb=3008, timeout_seconds=900
+    )
+    # A step at the default size needs no function of its own.
+    assert step_sizes(_tagged({"aloft/memory_mb": "1024"}), _settings()) == {}
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            {"memory_mb": 64},
+            r'\[tool.aloft.assets."raw"\]: memory_mb must be between 128 and 10240',
+        ),
+        (
+            {"timeout_seconds": 901},
+            r'\[tool.aloft.assets."raw"\]: timeout_seconds must be between 1 and 900',
+        ),
+        ({"memory_mb": "lots"}, r'\[tool.aloft.assets."raw"\]: memory_mb must be a whole number'),
+        ({"memory_mb": True}, "must be a whole number"),
+    ],
+)
+def test_pyproject_step_sizes_are_checked_and_name_the_asset(
+    table: dict[str, object], message: str
+) -> None:
+    with pytest.raises(SettingsError, match=message):
+        _settings(assets={"raw": table})
+
+
+def test_step_sizes_cannot_be_set_through_compile_options() -> None:
+    with pytest.raises(SettingsError, match=r"\[tool.aloft.assets"):
+        _settings(compile={"step_sizes": {"raw": {"memory_mb": 2048}}})
+
+
+def test_the_compiler_checks_step_sizes_too() -> None:
+    from aloft.compiler import CompileError, CompileOptions
+    from aloft.compiler.contract import StepSize
+
+    with pytest.raises(CompileError, match="between 128 and 10240"):
+        StepSize(memory_mb=10241, timeout_seconds=60)
+    with pytest.raises(CompileError, match=r"step_sizes\['raw'\] must be a StepSize"):
+        CompileOptions(step_sizes={"raw": (1024, 60)})  # type: ignore[dict-item]
 
 
 def test_the_implicit_asset_job_is_deployed_unless_turned_off() -> None:

@@ -42,15 +42,15 @@ def test_every_job_has_its_compiled_state_machines(project: Project) -> None:
 def test_state_machine_definitions_equal_the_compiled_asl_after_substitution(
     project: Project,
 ) -> None:
-    from aloft.compiler import CompileOptions, compile_job
+    from aloft.compiler import compile_job
+    from aloft_cdk.sources import compile_options
 
     machines = {
         r["Properties"]["StateMachineName"]: r
         for r in project.resources("AWS::StepFunctions::StateMachine").values()
     }
-    options = CompileOptions(
-        name_prefix=project.settings.resource_prefix, **project.settings.compile_options
-    )
+    options = compile_options(project.definitions, project.settings)
+    assert options.name_prefix == project.settings.resource_prefix
     jobs = {spec.job for spec in project.sources.machines}
     compared = 0
     for job in sorted(jobs):
@@ -79,7 +79,9 @@ def test_placeholders_point_at_the_right_resources(project: Project) -> None:
         assert set(substitutions) == set(spec.placeholders), spec.name
         for name, ref in spec.placeholders.items():
             if isinstance(ref, FunctionRef):
-                assert substitutions[name] == {"Fn::GetAtt": [project.function_id(ref.role), "Arn"]}
+                assert substitutions[name] == {
+                    "Fn::GetAtt": [project.function_id(ref.role, ref.size), "Arn"]
+                }
             else:
                 assert isinstance(ref, MachineRef)
                 assert _machine_arn_of(substitutions[name]) == ref.name
@@ -97,6 +99,67 @@ def test_state_machines_are_standard_log_everything_and_trace(project: Project) 
         assert props["LoggingConfiguration"]["Level"] == "ALL", logical_id
         assert props["LoggingConfiguration"]["IncludeExecutionData"] is True, logical_id
         assert props["TracingConfiguration"] == {"Enabled": True}, logical_id
+
+
+def _run_task_functions(definition: Any) -> dict[str, str]:
+    """Step -> the FunctionName of the Task that materializes it, in a deployed definition."""
+    found: dict[str, str] = {}
+    if isinstance(definition, dict):
+        payload = definition.get("Parameters", {}).get("Payload", {})
+        if definition.get("Type") == "Task" and payload.get("kind") == "run":
+            found[payload["step"]] = definition["Parameters"]["FunctionName"]
+        for value in definition.values():
+            found.update(_run_task_functions(value))
+    elif isinstance(definition, list):
+        for value in definition:
+            found.update(_run_task_functions(value))
+    return found
+
+
+def test_every_step_runs_on_a_function_of_its_own_size(project: Project) -> None:
+    from aloft_cdk.sources import step_sizes
+
+    sizes = step_sizes(project.definitions, project.settings)
+    functions = project.resources("AWS::Lambda::Function")
+    checked = set()
+    for machine in project.resources("AWS::StepFunctions::StateMachine").values():
+        props = machine["Properties"]
+        substitutions = props.get("DefinitionSubstitutions", {})
+        for step, placeholder in _run_task_functions(json.loads(props["DefinitionString"])).items():
+            target = substitutions[placeholder.removeprefix("${").removesuffix("}")]
+            fn = functions[target["Fn::GetAtt"][0]]["Properties"]
+            size = sizes.get(step, project.settings.size_of("run_step"))
+            assert fn["Environment"]["Variables"]["ALOFT_FUNCTION_ROLE"] == "run_step", step
+            assert (fn["MemorySize"], fn["Timeout"]) == (size.memory_mb, size.timeout_seconds), step
+            checked.add(step)
+    assert checked >= set(sizes), f"sized steps not deployed: {sorted(set(sizes) - checked)}"
+
+
+def test_fixture_sizes_steps_by_op_tag_asset_tag_and_pyproject(synthesis: Any) -> None:
+    from aloft_cdk.settings import FunctionSize
+
+    shop, quickstart = synthesis.projects["shop"], synthesis.projects["quickstart"]
+    run_steps = sorted(
+        (r["Properties"]["MemorySize"], r["Properties"]["Timeout"])
+        for r in shop.resources("AWS::Lambda::Function").values()
+        if r["Properties"]["Environment"]["Variables"]["ALOFT_FUNCTION_ROLE"] == "run_step"
+    )
+    # enriched (op tag) and report (asset tag) share 4096 MB; audit has [tool.aloft.assets].
+    assert run_steps == [(512, 60), (1024, 900), (4096, 900)]
+    placeholders = {
+        name
+        for spec in shop.sources.machines
+        for name in spec.placeholders
+        if name.startswith("RunStepFunctionArn")
+    }
+    assert placeholders == {
+        "RunStepFunctionArn",
+        "RunStepFunctionArn_4096_900",
+        "RunStepFunctionArn_512_60",
+    }
+    assert shop.settings.asset_sizes == {"audit": FunctionSize(memory_mb=512, timeout_seconds=60)}
+    # A project that sizes nothing deploys the six functions and nothing else.
+    assert len(quickstart.resources("AWS::Lambda::Function")) == 6
 
 
 def test_split_jobs_deploy_their_parts(synthesis: Any) -> None:
@@ -323,20 +386,24 @@ def test_data_bucket_notifies_eventbridge_logs_access_and_expires_run_artifacts(
 def test_functions_trace_are_sized_and_async_ones_have_dead_letter_queues(project: Project) -> None:
     from aloft_cdk.functions import ASYNC_ROLES
     from aloft_cdk.settings import FUNCTION_ROLES
+    from aloft_cdk.sources import step_sizes
 
     functions = project.resources("AWS::Lambda::Function")
+    extra_sizes = set(step_sizes(project.definitions, project.settings).values())
     roles = sorted(
         f["Properties"]["Environment"]["Variables"]["ALOFT_FUNCTION_ROLE"]
         for f in functions.values()
     )
-    assert roles == sorted(FUNCTION_ROLES)
+    assert roles == sorted([*FUNCTION_ROLES, *["run_step"] * len(extra_sizes)])
     for function in functions.values():
         props = function["Properties"]
         role = props["Environment"]["Variables"]["ALOFT_FUNCTION_ROLE"]
-        size = project.settings.size_of(role)
+        allowed = {project.settings.size_of(role)} | (extra_sizes if role == "run_step" else set())
         assert props["Runtime"] == f"python{project.settings.python_version}"
         assert props["TracingConfig"] == {"Mode": "Active"}
-        assert (props["MemorySize"], props["Timeout"]) == (size.memory_mb, size.timeout_seconds)
+        assert (props["MemorySize"], props["Timeout"]) in {
+            (size.memory_mb, size.timeout_seconds) for size in allowed
+        }
         assert ("DeadLetterConfig" in props) == (role in ASYNC_ROLES), role
         env = props["Environment"]["Variables"]
         assert env["ALOFT_DEFINITIONS"] == project.settings.definitions

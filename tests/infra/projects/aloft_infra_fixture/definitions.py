@@ -3,7 +3,9 @@
 - a diamond job and a job split into parts (``[tool.aloft.compile] max_steps_per_part``);
 - schedules: one running in a DST zone, one stopped, one with two crons;
 - S3 sensors with prefix+suffix, prefix only and suffix only, on two buckets;
-- a polled sensor (so the automation function gets its stream and tick).
+- a polled sensor (so the automation function gets its stream and tick);
+- steps of their own size: ``enriched`` by op tag and ``report`` by asset tag (one size, so
+  one extra function), ``audit`` by ``[tool.aloft.assets]`` (set in the tests' settings).
 """
 
 from __future__ import annotations
@@ -27,13 +29,13 @@ def customers() -> list[str]:
     return ["a", "b"]
 
 
-@asset
+@asset(op_tags={"aloft/memory_mb": "4096"})
 def enriched(orders: list[int], customers: list[str]) -> int:
     """Orders joined with customers."""
     return len(orders) * len(customers)
 
 
-@asset
+@asset(tags={"aloft/memory_mb": "4096", "aloft/timeout_seconds": "900"})
 def report(enriched: int) -> str:
     """The daily report."""
     return f"{enriched} rows"
