@@ -1,0 +1,231 @@
+"""``aloft partitions status KEY``: every partition of an asset at a glance.
+
+One character per partition, rows by month for daily partitions (by day for
+hourly, by year for weekly and monthly, 50 per row otherwise), a legend with
+the counts; ``--json`` for scripts.
+
+Example:
+    $ aloft partitions status daily_events
+    $ aloft partitions status warehouse/orders --json
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aloft.cli.context import CommandContext
+from aloft.cli.output import print_json
+from aloft.definitions.asset_key import AssetKey
+from aloft.errors import DefinitionError
+from aloft.storage.base import StateStore
+from aloft.storage.records import PartitionStatus, PartitionStatusRecord, RunRecord, RunStatus
+
+__all__ = ["MARKS", "PartitionStatusView", "active_runs", "partition_status_view", "register", "render_grid"]
+
+MARKS = {
+    PartitionStatus.MATERIALIZED: "#",
+    PartitionStatus.FAILED: "X",
+    PartitionStatus.IN_PROGRESS: "~",
+    PartitionStatus.MISSING: ".",
+}
+_ACTIVE_RUNS_LIMIT = 500
+
+
+def register(commands: Any) -> None:
+    """Add ``aloft partitions status``."""
+    from aloft.cli.state import _group
+
+    partitions = _group(commands, "partitions", "the partitions of assets")
+    status = partitions.add_parser("status", help="a compact grid of an asset's partitions by status")
+    status.add_argument("key", metavar="ASSET_KEY", help="asset key, e.g. daily_events or warehouse/orders")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.set_defaults(handler=_status)
+
+
+@dataclass(frozen=True)
+class PartitionStatusView:
+    """Every partition key of an asset in definition order, with its status and the run that set it.
+
+    Example:
+        >>> view = PartitionStatusView(("a", "b"), (PartitionStatus.MATERIALIZED, PartitionStatus.MISSING), ("r1", None))
+        >>> view.counts()["MATERIALIZED"], view.ranges()[1]
+        (1, {'start': 'b', 'end': 'b', 'status': 'MISSING', 'count': 1})
+    """
+
+    keys: tuple[str, ...]
+    statuses: tuple[PartitionStatus, ...]
+    run_ids: tuple[str | None, ...]
+
+    def counts(self) -> dict[str, int]:
+        """Partitions per status (every status listed)."""
+        counts = dict.fromkeys((status.value for status in PartitionStatus), 0)
+        for status in self.statuses:
+            counts[status.value] += 1
+        return counts
+
+    def ranges(self) -> list[dict[str, Any]]:
+        """Runs of consecutive partitions in the same status."""
+        found: list[dict[str, Any]] = []
+        for key, status in zip(self.keys, self.statuses, strict=True):
+            if found and found[-1]["status"] == status.value:
+                found[-1]["end"] = key
+                found[-1]["count"] += 1
+            else:
+                found.append({"start": key, "end": key, "status": status.value, "count": 1})
+        return found
+
+
+def partition_status_view(
+    keys: Sequence[str],
+    records: Mapping[str, PartitionStatusRecord],
+    active_runs: Sequence[RunRecord] = (),
+) -> PartitionStatusView:
+    """Combine the keys of the definition, the recorded statuses and the runs still going.
+
+    A partition a queued or started run targets (its key, or a key of its range) is
+    in progress unless a status was recorded for it since that run started.
+
+    Example:
+        >>> running = RunRecord("r2", "job", RunStatus.STARTED, partition_key="b", started_at=5.0)
+        >>> partition_status_view(["a", "b"], {}, [running]).statuses[1].value
+        'IN_PROGRESS'
+    """
+    statuses = [PartitionStatus.MISSING] * len(keys)
+    run_ids: list[str | None] = [None] * len(keys)
+    updated: list[float | None] = [None] * len(keys)
+    position = {key: index for index, key in enumerate(keys)}
+    for key, record in records.items():
+        index = position.get(key)
+        if index is not None:
+            statuses[index], run_ids[index], updated[index] = record.status, record.run_id, record.updated_at
+    for run in active_runs:
+        since = run.started_at if run.started_at is not None else run.created_at
+        targets: Sequence[str] = ()
+        if run.partition_range is not None:
+            start, end = (position.get(bound) for bound in run.partition_range)
+            if start is not None and end is not None:
+                targets = keys[start : end + 1]
+        elif run.partition_key is not None:
+            targets = (run.partition_key,)
+        for key in targets:
+            index = position.get(key)
+            stamp = None if index is None else updated[index]
+            if index is not None and (stamp is None or stamp < since):
+                statuses[index], run_ids[index] = PartitionStatus.IN_PROGRESS, run.run_id
+    return PartitionStatusView(tuple(keys), tuple(statuses), tuple(run_ids))
+
+
+def render_grid(view: PartitionStatusView, partitions_def: Any) -> list[str]:
+    """The grid lines: a ruler, then one labelled row per month (daily), day (hourly),
+    year (weekly, monthly) or 50 partitions, then the legend with counts.
+
+    Example:
+        >>> from aloft.partitions import DailyPartitionsDefinition
+        >>> days = DailyPartitionsDefinition(start_date="2026-01-30", end_date="2026-02-03")
+        >>> view = PartitionStatusView(tuple(days.get_partition_keys()),
+        ...     (PartitionStatus.MATERIALIZED, PartitionStatus.FAILED, PartitionStatus.IN_PROGRESS,
+        ...      PartitionStatus.MISSING), ("r", "r", "r", None))
+        >>> print("\\n".join(render_grid(view, days)))
+                 1234567890123456789012345678901
+        2026-01                               #X
+        2026-02  ~.
+        <BLANKLINE>
+        # materialized 1   X failed 1   ~ in progress 1   . missing 1
+    """
+    rows, ruler = _rows(view, partitions_def)
+    width = max((len(label) for label, _ in rows), default=0)
+    lines = [" " * (width + 2) + ruler] if ruler else []
+    lines.extend(f"{label:<{width}}  {cells}" for label, cells in rows)
+    counts = view.counts()
+    legend = "   ".join(f"{MARKS[status]} {status.value.lower().replace('_', ' ')} {counts[status.value]}"
+                        for status in PartitionStatus)
+    return [*lines, "", legend]
+
+
+_LAYOUTS: dict[str, tuple[str, Callable[[datetime], int] | None, str]] = {
+    # schedule type -> (row label format, column of a partition in its row or None to append, ruler)
+    "HOURLY": ("%Y-%m-%d", lambda moment: moment.hour, "".join(str(h % 10) for h in range(24))),
+    "DAILY": ("%Y-%m", lambda moment: moment.day - 1, "".join(str(d % 10) for d in range(1, 32))),
+    "WEEKLY": ("%Y", None, ""),
+    "MONTHLY": ("%Y", lambda moment: moment.month - 1, "JFMAMJJASOND"),
+}
+
+
+def _rows(view: PartitionStatusView, partitions_def: Any) -> tuple[list[tuple[str, str]], str]:
+    marks = [MARKS[status] for status in view.statuses]
+    schedule = getattr(getattr(partitions_def, "schedule_type", None), "value", None)
+    layout = _LAYOUTS.get(str(schedule))
+    fmt = getattr(partitions_def, "fmt", None)
+    if layout is not None and fmt is not None:
+        try:
+            moments = [datetime.strptime(key, fmt) for key in view.keys]
+        except ValueError:  # a format strptime cannot read back: fall back to plain rows
+            moments = []
+        if moments or not view.keys:
+            label_format, column, ruler = layout
+            rows: list[tuple[str, str]] = []
+            for moment, mark in zip(moments, marks, strict=True):
+                label = moment.strftime(label_format)
+                if not rows or rows[-1][0] != label:
+                    rows.append((label, " " * (column(moment) if column is not None and not rows else 0)))
+                rows[-1] = (label, rows[-1][1] + mark)
+            return rows, ruler
+    per_row = 50
+    return [
+        (view.keys[start], "".join(marks[start : start + per_row])) for start in range(0, len(marks), per_row)
+    ], ""
+
+
+def active_runs(store: StateStore, asset_key: AssetKey) -> list[RunRecord]:
+    """Queued and started runs that materialize ``asset_key``."""
+    name = asset_key.to_user_string()
+    runs: list[RunRecord] = []
+    for status in (RunStatus.QUEUED, RunStatus.STARTED):
+        runs.extend(r for r in store.list_runs(status=status, limit=_ACTIVE_RUNS_LIMIT) if name in r.selection)
+    return runs
+
+
+def _status(args: argparse.Namespace) -> int:
+    ctx = CommandContext(args)
+    try:
+        key = AssetKey.from_user_string(args.key)
+    except ValueError as err:
+        raise DefinitionError(f"invalid asset key {args.key!r}: {err}") from None
+    graph = ctx.definitions.get_asset_graph()
+    partitions_def = graph.get(key).partitions_def
+    if partitions_def is None:
+        raise DefinitionError(
+            f"asset '{key.to_user_string()}' is not partitioned; `aloft asset status` shows its latest "
+            "materialization"
+        )
+    store = ctx.store
+    keys = partitions_def.get_partition_keys(dynamic_partitions_store=store)
+    view = partition_status_view(keys, store.partition_status_records(key), active_runs(store, key))
+    if args.json:
+        print_json(
+            {
+                "asset": key.to_user_string(),
+                "partitions_def": repr(partitions_def),
+                "total": len(view.keys),
+                "counts": view.counts(),
+                "ranges": view.ranges(),
+                "partitions": dict(zip(view.keys, (s.value for s in view.statuses), strict=True)),
+                "run_ids": {k: r for k, r in zip(view.keys, view.run_ids, strict=True) if r is not None},
+            }
+        )
+        return 0
+    print(f"{key.to_user_string()}: {len(view.keys)} partitions  {partitions_def!r}")
+    if not view.keys:
+        print("  no partitions yet")
+        return 0
+    print()
+    for line in render_grid(view, partitions_def):
+        print(line)
+    failed = [k for k, s in zip(view.keys, view.statuses, strict=True) if s is PartitionStatus.FAILED]
+    if failed:
+        print("failed: " + ", ".join(failed[:10]) + (f", ... ({len(failed)} in all)" if len(failed) > 10 else ""))
+    return 0
