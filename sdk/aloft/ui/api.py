@@ -66,7 +66,7 @@ from aloft.storage.serialization import (
 from aloft.ui.exceptions import BadRequest, NotFound
 from aloft.ui.layout import GraphLayout, layout_asset_graph
 from aloft.ui.metadata import metadata_entries
-from aloft.ui.partitions import PartitionGrid, partition_grid
+from aloft.ui.partitions import PartitionGrid, partition_grid, requested_grid
 from aloft.ui.steps import blank_step, step_summaries
 
 __all__ = ["UIApi"]
@@ -540,13 +540,7 @@ class UIApi:
                 f"no backfill '{backfill_id}' in the state store.{did_you_mean(backfill_id, recent)}",
                 suggestion=suggestion,
             )
-        keys = record.partition_keys
-        grid = PartitionGrid(
-            tuple(keys),
-            tuple(record.status_of(k) for k in keys),
-            tuple(record.partition_run_ids.get(k) for k in keys),
-            tuple(None for _ in keys),
-        )
+        grid = requested_grid(record.partition_keys, record.partition_statuses, record.partition_run_ids)
         summary = _backfill_summary(record)
         return {"backfill": summary, "partitions": _grid_page(grid, params, "partitions", None, None)}
 

@@ -1,7 +1,9 @@
-"""The status of every partition of an asset, as the UI shows it: a grid, ranges and counts.
+"""The status of every partition of an asset, as the UI shows it: a grid, ranges, counts and pages.
 
-Pure: the caller reads the partition keys (from the definition), the stored
-statuses and the runs in progress; this module only combines them.
+The statuses come from the same pure function as ``aloft partitions status``
+(:func:`aloft.cli.partitions.partition_status_view`: stored statuses, with
+partitions of queued or started runs IN_PROGRESS); this module adds what a
+browser needs on top: when each status was set, and pages of cells.
 
 Example:
     >>> from aloft.storage.records import PartitionStatus, PartitionStatusRecord
@@ -23,17 +25,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from aloft.cli.partitions import PartitionStatusView, partition_status_view
 from aloft.storage.records import PartitionStatus, PartitionStatusRecord, RunRecord
 
-__all__ = ["PartitionGrid", "partition_grid"]
+__all__ = ["PartitionGrid", "partition_grid", "requested_grid"]
 
 
 @dataclass(frozen=True)
 class PartitionGrid:
     """Every partition key of an asset in definition order, with its status, run and time.
 
-    ``run_ids[i]`` and ``updated_at[i]`` say which run set ``statuses[i]`` and
-    when (None for a missing partition).
+    ``updated_at[i]`` is when the stored status of partition ``i`` was set
+    (None for a missing partition, and for one a run is working on now).
 
     Example:
         >>> grid = partition_grid(["eu", "us"], {})
@@ -41,41 +44,38 @@ class PartitionGrid:
         ([{'key': 'eu', 'status': 'MISSING', 'run_id': None, 'updated_at': None}], 1)
     """
 
-    keys: tuple[str, ...]
-    statuses: tuple[PartitionStatus, ...]
-    run_ids: tuple[str | None, ...]
+    view: PartitionStatusView
     updated_at: tuple[float | None, ...]
 
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The partition keys, in definition order."""
+        return self.view.keys
+
+    @property
+    def statuses(self) -> tuple[PartitionStatus, ...]:
+        """The status of each partition."""
+        return self.view.statuses
+
+    @property
+    def run_ids(self) -> tuple[str | None, ...]:
+        """The run that set (or is setting) each status."""
+        return self.view.run_ids
+
     def __len__(self) -> int:
-        return len(self.keys)
+        return len(self.view.keys)
 
     def counts(self) -> dict[str, int]:
         """How many partitions are in each status (every status listed, zeros included)."""
-        counts = dict.fromkeys((s.value for s in PartitionStatus), 0)
-        for status in self.statuses:
-            counts[status.value] += 1
-        return counts
+        return self.view.counts()
 
     def ranges(self) -> list[dict[str, Any]]:
         """Runs of consecutive partitions in the same status: ``start``, ``end``, ``status``, ``count``.
 
-        At most one entry per status change, so a mostly materialized asset with
+        One entry per status change, so a mostly materialized asset with
         10,000 partitions is a handful of entries.
         """
-        ranges: list[dict[str, Any]] = []
-        start = 0
-        for index in range(1, len(self.statuses) + 1):
-            if index == len(self.statuses) or self.statuses[index] is not self.statuses[start]:
-                ranges.append(
-                    {
-                        "start": self.keys[start],
-                        "end": self.keys[index - 1],
-                        "status": self.statuses[start].value,
-                        "count": index - start,
-                    }
-                )
-                start = index
-        return ranges
+        return self.view.ranges()
 
     def page(
         self, offset: int, limit: int, status: PartitionStatus | None = None
@@ -88,7 +88,6 @@ class PartitionGrid:
         positions: Sequence[int] = range(len(self.keys))
         if status is not None:
             positions = [i for i, s in enumerate(self.statuses) if s is status]
-        chosen = positions[offset : offset + limit]
         cells = [
             {
                 "key": self.keys[i],
@@ -96,7 +95,7 @@ class PartitionGrid:
                 "run_id": self.run_ids[i],
                 "updated_at": self.updated_at[i],
             }
-            for i in chosen
+            for i in positions[offset : offset + limit]
         ]
         following = offset + limit
         return cells, (following if following < len(positions) else None)
@@ -110,9 +109,9 @@ def partition_grid(
     """Combine the partition keys, their stored statuses and the runs in progress.
 
     A partition targeted by a queued or started run (its ``partition_key`` or a
-    key inside its ``partition_range``) is IN_PROGRESS unless that run already
-    recorded a status for it. Stored statuses of keys that are no longer
-    partitions of the definition are ignored.
+    key inside its ``partition_range``) is IN_PROGRESS unless a status was
+    recorded for it since that run started. Stored statuses of keys that are
+    no longer partitions of the definition are ignored.
 
     Example:
         >>> from aloft.storage.records import RunRecord, RunStatus
@@ -120,44 +119,27 @@ def partition_grid(
         >>> partition_grid(["a", "b", "c"], {}, [running]).counts()["IN_PROGRESS"]
         2
     """
-    ordered = [str(key) for key in keys]
-    statuses: list[PartitionStatus] = []
-    run_ids: list[str | None] = []
+    view = partition_status_view([str(key) for key in keys], records, list(active_runs))
     updated: list[float | None] = []
-    missing = PartitionStatus.MISSING
-    for key in ordered:
+    for key, run_id in zip(view.keys, view.run_ids, strict=True):
         record = records.get(key)
-        if record is None:
-            statuses.append(missing)
-            run_ids.append(None)
-            updated.append(None)
-        else:
-            statuses.append(record.status)
-            run_ids.append(record.run_id)
-            updated.append(record.updated_at)
-    active = list(active_runs)
-    if active:
-        position = {key: index for index, key in enumerate(ordered)}
-        for run in active:
-            since = run.started_at if run.started_at is not None else run.created_at
-            for index in _targeted(run, position):
-                stamp = updated[index]
-                if stamp is not None and stamp >= since:
-                    continue  # this run (or a later one) already settled the partition
-                statuses[index] = PartitionStatus.IN_PROGRESS
-                run_ids[index] = run.run_id
-                updated[index] = since
-    return PartitionGrid(tuple(ordered), tuple(statuses), tuple(run_ids), tuple(updated))
+        settled = record is not None and record.run_id == run_id
+        updated.append(record.updated_at if settled and record is not None else None)
+    return PartitionGrid(view, tuple(updated))
 
 
-def _targeted(run: RunRecord, position: Mapping[str, int]) -> range:
-    """The positions of the partitions a run materializes (empty when it names none we know)."""
-    if run.partition_range is not None:
-        start, end = (position.get(bound) for bound in run.partition_range)
-        if start is None or end is None or start > end:
-            return range(0)
-        return range(start, end + 1)
-    if run.partition_key is not None and run.partition_key in position:
-        index = position[run.partition_key]
-        return range(index, index + 1)
-    return range(0)
+def requested_grid(
+    keys: Sequence[str], statuses: Mapping[str, PartitionStatus], run_ids: Mapping[str, str]
+) -> PartitionGrid:
+    """A grid of requested partitions whose statuses are already known (a backfill's).
+
+    Example:
+        >>> requested_grid(["a", "b"], {"a": PartitionStatus.FAILED}, {"a": "r1"}).counts()["FAILED"]
+        1
+    """
+    view = PartitionStatusView(
+        tuple(keys),
+        tuple(statuses.get(k, PartitionStatus.MISSING) for k in keys),
+        tuple(run_ids.get(k) for k in keys),
+    )
+    return PartitionGrid(view, tuple(None for _ in keys))

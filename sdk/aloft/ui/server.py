@@ -25,6 +25,7 @@ import json
 import logging
 import math
 import socket
+import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -123,12 +124,21 @@ class _HTTPServer(ThreadingHTTPServer):
         self.ui = ui
         super().__init__(address, _Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A browser that closes a tab drops its keep-alive connections: not worth a traceback.
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            _log.debug("connection from %s closed: %s", client_address, error)
+        else:
+            _log.exception("UI connection from %s failed", client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
     server_version = "aloft-ui"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    timeout = 60  # idle keep-alive connections give their thread back after a minute
 
     def do_GET(self) -> None:
         self._answer(body=True)

@@ -593,7 +593,7 @@ async function automationView() {
     h("td", null, h("strong", null, sc.name), sc.description ? h("div", { class: "muted" }, sc.description) : null),
     h("td", null, sc.job || "-"), h("td", null, h("code", null, sc.cron.join(" | ")), h("div", { class: "muted" }, sc.timezone)),
     h("td", null, badge(sc.default_status)),
-    h("td", null, sc.error ? h("span", { class: "badge FAILED" }, sc.error) : sc.next_ticks.map((t) => h("div", { class: "mono", title: t.local }, fmtTime(t.time)))),
+    h("td", null, sc.error ? h("span", { class: "badge FAILED" }, sc.error) : sc.next_ticks.map((t) => h("div", { class: "mono", title: "your time: " + fmtTime(t.time) }, t.local.replace("T", " ").slice(0, 16)))),
     h("td", null, h("details", null, h("summary", null, sc.recent_ticks.length ? `${sc.recent_ticks.length} recent` : "none"), ticksTable(sc.recent_ticks)))));
   const sensors = data.sensors.map((se) => h("tr", null,
     h("td", null, h("strong", null, se.name), se.description ? h("div", { class: "muted" }, se.description) : null),
@@ -644,5 +644,5 @@ if (typeof window !== "undefined") {
   window.addEventListener("DOMContentLoaded", render);
 }
 if (typeof module !== "undefined") {
-  module.exports = { safeHref, fmtDuration, queryString, assetState, fit };
+  module.exports = { render, safeHref, fmtDuration, queryString, assetState, fit };
 }
