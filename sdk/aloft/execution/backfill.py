@@ -257,6 +257,7 @@ def backfill(
     """
     from aloft.storage.memory import InMemoryStateStore
 
+    _check_concurrency(max_concurrent)
     store = instance or InMemoryStateStore()
     target = _Target.resolve(assets_or_definitions, selection=selection, job=job, resources=resources)
     keys = _requested_keys(target, store, partition_keys, partition_key_range, missing_only)
@@ -314,6 +315,7 @@ def resume_backfill(
         >>> resumed.status.value, attempts
         ('COMPLETED', ['eu', 'us', 'us'])
     """
+    _check_concurrency(max_concurrent)
     store = instance
     record = find_backfill(store, backfill_id)
     if record.status is BackfillStatus.COMPLETED or not partitions_to_resume(record):
@@ -391,6 +393,13 @@ def find_backfill(instance: StateStore, backfill_id: str) -> BackfillRecord:
     )
 
 
+def _check_concurrency(max_concurrent: int | None) -> None:
+    if max_concurrent is not None and (
+        isinstance(max_concurrent, bool) or not isinstance(max_concurrent, int) or max_concurrent < 1
+    ):
+        raise DefinitionError(f"max_concurrent must be a positive number of runs, got {max_concurrent!r}")
+
+
 # -- what to backfill -------------------------------------------------------------------------
 
 
@@ -416,10 +425,13 @@ class _Target:
         resources: Mapping[str, Any] | None,
         job_name: str | None = None,
     ) -> _Target:
-        if isinstance(assets_or_definitions, Definitions):
-            defs = assets_or_definitions
-        else:
-            defs = Definitions(assets=assets_or_definitions)
+        given = assets_or_definitions
+        all_resources = {**(given.resources if isinstance(given, Definitions) else {}), **(resources or {})}
+        if "io_manager" not in all_resources:  # as materialize: pickles in a temporary directory
+            from aloft.io.filesystem import FilesystemIOManager
+
+            all_resources["io_manager"] = FilesystemIOManager(base_dir=tempfile.mkdtemp(prefix="aloft-backfill-"))
+        defs = given if isinstance(given, Definitions) else Definitions(assets=given, resources=all_resources)
         graph = defs.get_asset_graph()
         job_config: Mapping[str, Any] = {}
         job_tags: Mapping[str, str] = {}
@@ -438,10 +450,6 @@ class _Target:
             )
         plan = build_asset_plan(graph, keys, name)
         partitions_def = _shared_partitions(plan)
-        from aloft.io.filesystem import FilesystemIOManager
-
-        defaults = {"io_manager": FilesystemIOManager(base_dir=tempfile.mkdtemp(prefix="aloft-backfill-"))}
-        all_resources = {**defaults, **defs.resources, **(resources or {})}
         return cls(defs, plan, name, partitions_def, all_resources, job_config, job_tags)
 
     @property
@@ -577,8 +585,6 @@ class _BackfillExecution:
         max_concurrent: int | None,
         on_progress: Callable[[BackfillProgress], None] | None,
     ) -> None:
-        if max_concurrent is not None and (isinstance(max_concurrent, bool) or max_concurrent < 1):
-            raise DefinitionError(f"max_concurrent must be a positive number of runs, got {max_concurrent!r}")
         self.target = target
         self.store = store
         self.record = record

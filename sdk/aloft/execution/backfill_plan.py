@@ -255,8 +255,10 @@ def _check_self_dependent_policies(
 
 
 def _aligned_clusters(plan: ExecutionPlan, edges: list[_Edge]) -> list[list[str]]:
-    """Steps joined by aligned edges share units; a cycle between the groups splits them all."""
+    """Steps joined by aligned edges share units. A self-dependent step keeps units of its own:
+    its partitions run one after another, which should not hold back the steps around it."""
     parent = {key: key for key in plan.order}
+    ordered = {edge.downstream for edge in edges if edge.upstream == edge.downstream}
 
     def root(key: str) -> str:
         while parent[key] != key:
@@ -265,7 +267,7 @@ def _aligned_clusters(plan: ExecutionPlan, edges: list[_Edge]) -> list[list[str]
         return key
 
     for edge in edges:
-        if edge.aligned:
+        if edge.aligned and not {edge.downstream, edge.upstream} & ordered:
             parent[root(edge.downstream)] = root(edge.upstream)
     groups: dict[str, list[str]] = {}
     for key in plan.order:
