@@ -17,7 +17,8 @@ import pytest
 import ui_project
 from conftest import Served
 
-from aloft.storage.records import BackfillRecord
+from aloft.definitions.asset_key import AssetKey
+from aloft.storage.records import BackfillRecord, MaterializationRecord
 
 NODE = shutil.which("node")
 pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
@@ -107,3 +108,19 @@ def test_not_found_pages_offer_the_close_match(served: Served) -> None:
     page = render(served, "#/assets/revenu")["#/assets/revenu"]
     assert "Not found" in headings(page)
     assert any(e["tag"] == "A" and e["attrs"].get("href") == "#/assets/revenue" for e in page["elements"])
+
+
+def test_numeric_metadata_is_plotted_and_an_outlier_flagged(served: Served) -> None:
+    for i, rows in enumerate([10, 11, 10, 12, 11, 500]):
+        served.store.record_materialization(
+            MaterializationRecord(AssetKey("broken"), f"r-plot-{i}", "broken", timestamp=100.0 + i,
+                                  metadata={"rows": {"type": "int", "value": rows}})
+        )
+    pages = render(served, "#/assets/broken", "#/assets/raw/orders")
+    broken = pages["#/assets/broken"]
+    assert "Metadata over time" in headings(broken)
+    [dot] = [e for e in broken["elements"] if e["tag"] == "CIRCLE"]
+    assert dot["attrs"]["class"] == "unusual" and "rows: 500" in dot["text"]
+    steady = [e for e in pages["#/assets/raw/orders"]["elements"] if e["tag"] == "CIRCLE"]
+    assert sorted(e["text"].split(":")[0] for e in steady) == ["rows", "share"]
+    assert {e["attrs"]["class"] for e in steady} == {"last"}

@@ -167,6 +167,36 @@ function metadataInline(entries) {
     e.type === "timestamp" ? fmtTime(e.value) : String(e.value).slice(0, 60)]));
 }
 
+// Numeric metadata of recent materializations as sparklines; the newest point is flagged when
+// it lies more than three standard deviations from the earlier ones.
+function metadataPlots(materializations) {
+  const series = {};
+  for (const m of [...materializations].reverse()) {
+    for (const e of m.metadata) {
+      if ((e.type === "int" || e.type === "float") && typeof e.value === "number") (series[e.label] = series[e.label] || []).push([m.timestamp, e.value]);
+    }
+  }
+  const rows = Object.entries(series).filter(([, points]) => points.length >= 2).map(([label, points]) => {
+    const values = points.map((p) => p[1]);
+    const lo = Math.min(...values), hi = Math.max(...values);
+    const w = 240, ht = 36, span = hi - lo || 1;
+    const xy = points.map((p, i) => [4 + (i / (points.length - 1)) * (w - 8), ht - 4 - ((p[1] - lo) / span) * (ht - 8)]);
+    const last = values[values.length - 1];
+    const earlier = values.slice(0, -1);
+    const mean = earlier.reduce((a, b) => a + b, 0) / earlier.length;
+    const std = Math.sqrt(earlier.reduce((a, b) => a + (b - mean) ** 2, 0) / earlier.length);
+    const unusual = earlier.length >= 4 && Math.abs(last - mean) > 3 * (std || Math.abs(mean) * 0.01 || 1);
+    const [lx, ly] = xy[xy.length - 1];
+    const svg = s("svg", { class: "spark", width: w, height: ht, viewBox: `0 0 ${w} ${ht}` },
+      s("polyline", { points: xy.map((p) => p.join(",")).join(" ") }),
+      s("circle", { class: unusual ? "unusual" : "last", cx: lx, cy: ly, r: 3 }, s("title", null, `${label}: ${last} at ${fmtTime(points[points.length - 1][0])}`)));
+    return h("tr", null, h("td", null, label), h("td", null, svg),
+      h("td", { class: "num" }, last.toLocaleString(), unusual ? [" ", h("span", { class: "badge FAILED", title: `mean ${mean.toLocaleString()} ± ${std.toLocaleString()}` }, "unusual")] : null),
+      h("td", { class: "num muted" }, `${lo.toLocaleString()} – ${hi.toLocaleString()}`));
+  });
+  return rows.length ? table(["label", `last ${materializations.length} materializations`, "latest", "range"], rows, { class: "meta-table" }) : null;
+}
+
 // -- partitions -------------------------------------------------------------------------------
 
 function statusCounts(counts, total) {
@@ -409,7 +439,7 @@ async function assetsView(query) {
 
 async function assetView(key, query) {
   const base = assetHref(key);
-  const data = await api("assets/" + key.split("/").map(encodeURIComponent).join("/"), query);
+  const data = await api("assets/" + key.split("/").map(encodeURIComponent).join("/"), Object.assign({ history_limit: 50 }, query));
   const a = data.asset;
   const d = data.definition || {};
   const parts = [];
@@ -451,6 +481,8 @@ async function assetView(key, query) {
       h("td", null, c.check_name), h("td", null, badge(c.passed ? "SUCCEEDED" : "FAILED")), h("td", null, c.severity),
       h("td", null, when(c.timestamp)), h("td", null, runLink(c.run_id)), h("td", null, c.description || ""))))));
   }
+  const plots = metadataPlots(data.history.materializations);
+  if (plots) parts.push(card("Metadata over time", plots));
   const history = data.history;
   const historyRows = history.materializations.map((m) => h("tr", null,
     h("td", null, when(m.timestamp)), h("td", null, runLink(m.run_id)), h("td", null, m.partition_key || "-"),
