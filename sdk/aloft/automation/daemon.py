@@ -14,7 +14,8 @@ and the automation function do in the cloud, against the project's state store:
   ``automation_interval_seconds`` (cron and freshness conditions).
 
 The clock and the sleep are injectable and ``run(iterations=N)`` is bounded, so
-tests drive it deterministically.
+tests drive it deterministically. ``stop()`` (from a signal handler or another
+thread) ends ``run`` after the pass under way; the default sleep wakes up at once.
 
 Example:
     >>> from datetime import UTC, datetime, timedelta
@@ -34,15 +35,14 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aloft.automation.cron import ticks_between
+from aloft.automation.cron import next_ticks, ticks_between
 from aloft.automation.evaluator import AutomationTickResult, automated_assets, run_automation_tick
-from aloft.automation.launcher import InProcessRunLauncher, RunLauncher
+from aloft.automation.launcher import RunLauncher
 from aloft.automation.s3 import S3SensorDefinition
 from aloft.automation.schedule import ScheduleDefinition
 from aloft.automation.sensor import SensorDefinition
@@ -137,7 +137,8 @@ class AutomationDaemon:
         self.store = store
         self.launcher = launcher
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.sleep = sleep or time.sleep
+        self._stop = threading.Event()
+        self.sleep = sleep or self._wait
         self.interval_seconds = interval_seconds
         self.automation_interval_seconds = automation_interval_seconds
         self.max_catchup_ticks = max_catchup_ticks
@@ -150,8 +151,21 @@ class AutomationDaemon:
         self._finished: list[RunRecord] = []
         self._finished_lock = threading.Lock()
         self._automated = bool(automated_assets(definitions))
-        if isinstance(launcher, InProcessRunLauncher) and launcher.on_run_finished is None:
+        # Launchers that report finished runs (in process, local cloud) feed eager automation.
+        if hasattr(launcher, "on_run_finished") and launcher.on_run_finished is None:
             launcher.on_run_finished = self.notify_run_finished
+
+    def _wait(self, seconds: float) -> None:
+        self._stop.wait(seconds)
+
+    def stop(self) -> None:
+        """Ask ``run`` to return after the pass under way (safe from signal handlers and threads)."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether ``stop()`` was called."""
+        return self._stop.is_set()
 
     # -- what runs ---------------------------------------------------------------------------
     @property
@@ -173,6 +187,73 @@ class AutomationDaemon:
             and not isinstance(s, S3SensorDefinition)
             and (self.include_stopped or s.is_running_by_default)
         ]
+
+    @property
+    def s3_sensors(self) -> list[S3SensorDefinition]:
+        """The S3 sensors the daemon's event sources feed (RUNNING by default, or all with ``include_stopped``)."""
+        return [
+            s
+            for s in self.definitions.sensors
+            if isinstance(s, S3SensorDefinition) and (self.include_stopped or s.is_running_by_default)
+        ]
+
+    def describe(self, now: datetime | None = None) -> list[str]:
+        """What the daemon runs, one line each: schedules and their next tick, sensors, automation.
+
+        Example:
+            >>> from aloft import Definitions, define_asset_job
+            >>> from aloft.automation.launcher import InProcessRunLauncher
+            >>> from aloft.automation.run_request import DefaultScheduleStatus
+            >>> from aloft.storage.memory import InMemoryStateStore
+            >>> nightly = ScheduleDefinition(job=define_asset_job("nightly"), cron_schedule="0 2 * * *",
+            ...                              execution_timezone="Europe/Berlin",
+            ...                              default_status=DefaultScheduleStatus.RUNNING)
+            >>> defs, store = Definitions(schedules=[nightly]), InMemoryStateStore()
+            >>> daemon = AutomationDaemon(defs, store, InProcessRunLauncher(defs, store))
+            >>> for line in daemon.describe(datetime(2024, 3, 30, 12, tzinfo=UTC)):
+            ...     print(line)
+            schedule nightly_schedule: 0 2 * * * (Europe/Berlin) -> job nightly; next tick 2024-04-01T02:00:00+02:00
+            no sensors running
+            automation: no asset has a condition or a freshness policy
+        """
+        moment = now or self.clock()
+        lines = []
+        for item in self.schedules:
+            upcoming = next_ticks(item, moment, 1)
+            lines.append(
+                f"schedule {item.name}: {' | '.join(item.cron_schedules)} ({item.execution_timezone}) "
+                f"-> job {item.job_name}; next tick {upcoming[0].isoformat() if upcoming else 'never'}"
+            )
+        if not self.schedules:
+            lines.append("no schedules running")
+        for sensor_def in self.sensors:
+            lines.append(
+                f"sensor {sensor_def.name}: every {sensor_def.minimum_interval_seconds:g}s -> {_target(sensor_def)}"
+            )
+        fed = ", ".join(getattr(source, "description", type(source).__name__) for source in self.event_sources)
+        for s3_def in self.s3_sensors:
+            feed = f"events from {fed}" if fed else "not fed here (`aloft dev --local-cloud` feeds it)"
+            lines.append(
+                f"sensor {s3_def.name}: s3://{s3_def.bucket}/{s3_def.prefix}*{s3_def.suffix} -> {_target(s3_def)}; "
+                f"{feed}"
+            )
+        if not self.sensors and not self.s3_sensors:
+            lines.append("no sensors running")
+        running = {s.name for s in self.schedules} | {s.name for s in (*self.sensors, *self.s3_sensors)}
+        defined = [str(getattr(d, "name", d)) for d in (*self.definitions.schedules, *self.definitions.sensors)]
+        stopped = sorted(name for name in defined if name not in running)
+        if stopped:
+            lines.append(f"stopped by default (--include-stopped runs them): {', '.join(stopped)}")
+        automated = automated_assets(self.definitions)
+        if automated:
+            names = ", ".join(k.to_user_string() for k in automated)
+            lines.append(
+                f"automation: {len(automated)} asset(s) ({names}), after each finished run "
+                f"and every {self.automation_interval_seconds:g}s"
+            )
+        else:
+            lines.append("automation: no asset has a condition or a freshness policy")
+        return lines
 
     def notify_run_finished(self, run: RunRecord) -> None:
         """Remember a finished run: the next pass evaluates eager automation downstream of it."""
@@ -282,12 +363,12 @@ class AutomationDaemon:
         """
         done: list[DaemonIteration] = []
         count = 0
-        while iterations is None or count < iterations:
+        while (iterations is None or count < iterations) and not self.stopping:
             iteration = self.run_once()
             if iterations is not None:
                 done.append(iteration)
             count += 1
-            if iterations is None or count < iterations:
+            if (iterations is None or count < iterations) and not self.stopping:
                 self.sleep(self.interval_seconds)
         return done
 
@@ -304,6 +385,11 @@ class SqsEventSource:
         self.client = client
         self.queue_url = queue_url
         self.max_messages = max_messages
+
+    @property
+    def description(self) -> str:
+        """Where the events come from, for the daemon's startup lines."""
+        return f"SQS queue {self.queue_url.rsplit('/', 1)[-1]}"
 
     def __call__(self) -> list[Any]:
         response = self.client.receive_message(
@@ -324,3 +410,7 @@ class SqsEventSource:
         for record in payload["Records"]:
             if record["messageId"] not in failed:
                 self.client.delete_message(QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"])
+
+
+def _target(sensor_def: SensorDefinition) -> str:
+    return f"job {sensor_def.job_name}" if sensor_def.job_name else "the jobs its run requests name"

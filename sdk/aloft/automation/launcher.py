@@ -282,6 +282,12 @@ class InProcessRunLauncher:
             self.on_run_finished(finished)
         return finished
 
+    @property
+    def pending(self) -> int:
+        """Background runs not finished yet."""
+        with self._lock:
+            return sum(1 for f in self._futures if not f.done())
+
     def wait(self) -> list[RunRecord]:
         """Wait for every background run started so far; their final records."""
         with self._lock:
@@ -334,6 +340,14 @@ class CloudRunLauncher:
         self.start_execution = start_execution
 
     def launch(self, request: LaunchRequest) -> LaunchResult:
+        if request.run_config:
+            # The execution input carries ids only and the cloud steps use the job's config:
+            # running with other config than asked for would be worse than not running.
+            raise DefinitionError(
+                f"{request.origin} asked for a run of '{request.job_name}' with run_config, which cloud runs "
+                "do not carry yet: put the config on the job (define_asset_job(..., config=...)) or run "
+                "this request in process"
+            )
         selection = tuple(k.to_user_string() for k in request.asset_selection or ())
         run, created = self.store.reserve_run(request.to_run_record(selection))
         if not created and (run.execution_arn is not None or run.status != RunStatus.QUEUED):

@@ -1,4 +1,4 @@
-"""``aloft schedule ...``, ``aloft sensor ...``, ``aloft automation status`` and ``aloft daemon``.
+"""``aloft schedule ...``, ``aloft sensor ...`` and ``aloft automation status`` (``aloft daemon``: ``cli/dev.py``).
 
 Example:
     $ aloft schedule list
@@ -7,7 +7,6 @@ Example:
     $ aloft sensor preview orders_dropped --event drop.json
     $ aloft sensor cursor new_files --set 2024-03-01.csv
     $ aloft automation status
-    $ aloft daemon                       # schedules, sensors, automation, until Ctrl-C
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,7 @@ __all__ = ["register"]
 
 
 def register(commands: Any) -> None:
-    """Add ``aloft schedule``, ``aloft sensor``, ``aloft automation`` and ``aloft daemon``."""
+    """Add ``aloft schedule``, ``aloft sensor`` and ``aloft automation``."""
     schedule = commands.add_parser("schedule", help="list schedules and preview their ticks")
     schedule_sub = schedule.add_subparsers(dest="schedule_command", metavar="ACTION", required=True)
     listing = schedule_sub.add_parser("list", help="every schedule: cron, timezone, EventBridge expression, next tick")
@@ -66,18 +64,6 @@ def register(commands: Any) -> None:
     status.add_argument("--json", action="store_true", help="print JSON")
     status.set_defaults(handler=_automation_status)
 
-    daemon = commands.add_parser("daemon", help="run schedules, sensors and automation locally (headless)")
-    daemon.add_argument("--iterations", type=int, help="stop after N passes (default: run until interrupted)")
-    daemon.add_argument("--interval", type=float, default=1.0, help="seconds between passes (default 1)")
-    daemon.add_argument(
-        "--automation-interval", type=float, default=30.0,
-        help="seconds between evaluations of cron and freshness conditions (default 30)",
-    )
-    daemon.add_argument("--include-stopped", action="store_true",
-                        help="also run schedules and sensors whose default_status is STOPPED")
-    daemon.add_argument("--workers", type=int, default=4,
-                        help="runs executed at once in background threads (default 4; 0: run in the daemon's thread)")
-    daemon.set_defaults(handler=_daemon)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -397,53 +383,9 @@ def _automation_status(args: argparse.Namespace) -> int:
 
 def _condition_tree(ctx: CommandContext, ident: str, reason: str) -> list[str]:
     """The evaluation tree of a combined condition, from the asset's latest automation tick."""
-    ticks = ctx.store.list_ticks(f"automation:{ident}", limit=1)
-    text = (ticks[0].skip_reason or "") if ticks else ""
-    first, _, tree = text.partition("\n")
-    return tree.splitlines() if tree and first == reason else []
-
-
-def _describe_iteration(iteration: Any) -> None:
-    stamp = iteration.at.strftime("%H:%M:%S")
-    for tick in (*iteration.schedule_ticks, *iteration.sensor_ticks):
-        detail = tick.tick.error or tick.tick.skip_reason or ", ".join(tick.new_run_ids)
-        print(f"[{stamp}] {tick.tick.name}: {tick.tick.status.value} {detail}", flush=True)
-    for dispatch in iteration.s3_dispatches:
-        print(f"[{stamp}] s3 events: {len(dispatch.new_run_ids)} run(s), {len(dispatch.unmatched)} unmatched, "
-              f"{len(dispatch.malformed)} malformed", flush=True)
-    for result in iteration.automation:
-        launched = [launch.run.run_id for launch in result.launches if launch.created]
-        if launched or result.error is not None:
-            print(f"[{stamp}] automation: {result.tick.status.value} {result.tick.error or ', '.join(launched)}",
-                  flush=True)
-
-
-def _daemon(args: argparse.Namespace) -> int:
-    from aloft.automation.daemon import AutomationDaemon
-    from aloft.automation.launcher import InProcessRunLauncher
-
-    ctx = CommandContext(args)
-    defs = _definitions(ctx)
-    resources = {**ctx.default_resources(), **defs.resources}
-    pool = ThreadPoolExecutor(max_workers=args.workers, thread_name_prefix="aloft-run") if args.workers > 0 else None
-    launcher = InProcessRunLauncher(defs, ctx.store, resources=resources, executor=pool)
-    daemon = AutomationDaemon(
-        defs,
-        ctx.store,
-        launcher,
-        interval_seconds=args.interval,
-        automation_interval_seconds=args.automation_interval,
-        include_stopped=args.include_stopped,
-        resources=resources,
-        on_iteration=_describe_iteration,
-    )
-    schedules = ", ".join(s.name for s in daemon.schedules) or "none"
-    sensors = ", ".join(s.name for s in daemon.sensors) or "none"
-    print(f"aloft daemon: schedules: {schedules}; sensors: {sensors} (Ctrl-C to stop)", flush=True)
-    try:
-        daemon.run(iterations=args.iterations)
-    finally:
-        launcher.wait()
-        if pool is not None:
-            pool.shutdown()
-    return 0
+    # Ticks of one daemon pass share a timestamp: find the one that recorded this reason.
+    for tick in ctx.store.list_ticks(f"automation:{ident}", limit=5):
+        first, _, tree = (tick.skip_reason or "").partition("\n")
+        if first == reason:
+            return tree.splitlines()
+    return []

@@ -14,7 +14,7 @@ __all__ = ["main"]
 EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE = 0, 1, 2
 
 # Each module adds its subcommands with `register(subparsers)`; handlers return an exit code.
-COMMAND_MODULES = ("aloft.cli.assets", "aloft.cli.jobs", "aloft.cli.state", "aloft.cli.automation", "aloft.cli.deploy", "aloft.cli.cloud", "aloft.cli.ui", "aloft.cli.backfill", "aloft.cli.partitions")
+COMMAND_MODULES = ("aloft.cli.assets", "aloft.cli.jobs", "aloft.cli.state", "aloft.cli.automation", "aloft.cli.dev", "aloft.cli.deploy", "aloft.cli.cloud", "aloft.cli.ui", "aloft.cli.backfill", "aloft.cli.partitions")
 
 
 def build_parser() -> argparse.ArgumentParser:

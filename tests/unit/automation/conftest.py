@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from automation_cli_project import PROJECT
 
 from aloft.storage.memory import InMemoryStateStore
 
@@ -27,3 +28,11 @@ def load_event() -> Callable[[str], Any]:
 @pytest.fixture
 def store() -> InMemoryStateStore:
     return InMemoryStateStore()
+
+
+@pytest.fixture
+def project(in_tmp: Path) -> Path:
+    """The CLI tests' project on disk (``automation_cli_project.PROJECT``), with a SQLite store."""
+    (in_tmp / "defs.py").write_text(PROJECT)
+    (in_tmp / "pyproject.toml").write_text('[tool.aloft]\nfile = "defs.py"\nstate = "sqlite:.aloft/state.db"\n')
+    return in_tmp

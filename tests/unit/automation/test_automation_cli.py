@@ -1,4 +1,4 @@
-"""``aloft schedule|sensor|automation|daemon`` against a project on disk with a SQLite store."""
+"""``aloft schedule|sensor|automation`` against a project on disk with a SQLite store."""
 
 from __future__ import annotations
 
@@ -6,57 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from aloft.cli import main as cli_main
-
-PROJECT = '''
-from aloft import Definitions, asset, define_asset_job
-from aloft.automation.conditions import AutomationCondition
-from aloft.automation.run_request import DefaultScheduleStatus, DefaultSensorStatus, RunRequest
-from aloft.automation.s3 import s3_sensor
-from aloft.automation.schedule import ScheduleDefinition
-from aloft.automation.sensor import sensor
-
-@asset
-def numbers() -> list[int]:
-    return [1, 2, 3]
-
-@asset(automation_condition=AutomationCondition.eager())
-def total(numbers: list[int]) -> int:
-    return sum(numbers)
-
-refresh = define_asset_job("refresh", selection="numbers")
-
-nightly = ScheduleDefinition(name="nightly", job=refresh, cron_schedule="30 2 * * *",
-                             execution_timezone="Europe/Berlin", default_status=DefaultScheduleStatus.RUNNING)
-
-@sensor(job=refresh, minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING)
-def counter(context):
-    n = int(context.cursor or 0) + 1
-    context.update_cursor(str(n))
-    return RunRequest(run_key=str(n))
-
-@s3_sensor(bucket="landing-bucket", prefix="orders/", job=refresh)
-def drops(context, s3_event):
-    return RunRequest(tags={"key": s3_event.key})
-
-defs = Definitions(assets=[numbers, total], schedules=[nightly], sensors=[counter, drops])
-'''
-
-
-@pytest.fixture
-def project(in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (in_tmp / "defs.py").write_text(PROJECT)
-    (in_tmp / "pyproject.toml").write_text('[tool.aloft]\nfile = "defs.py"\nstate = "sqlite:.aloft/state.db"\n')
-    if "aloft.cli.automation" not in cli_main.COMMAND_MODULES:  # until main.py registers it
-        monkeypatch.setattr(cli_main, "COMMAND_MODULES", (*cli_main.COMMAND_MODULES, "aloft.cli.automation"))
-    return in_tmp
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli_main.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from automation_cli_project import run
 
 
 def test_schedule_list(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -117,16 +67,3 @@ def test_s3_sensor_preview_needs_an_event(project: Path, capsys: pytest.CaptureF
     (evaluation,) = json.loads(out)["evaluations"]
     assert evaluation["event"] == "s3://landing-bucket/orders/2021-11-11.csv"
     assert evaluation["run_requests"][0]["tags"]["key"] == "orders/2021-11-11.csv"
-
-
-def test_daemon_runs_sensors_and_automation(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "daemon", "--iterations", "2", "--interval", "0", "--workers", "0")
-    assert code == 0
-    assert "schedules: nightly; sensors: counter" in out
-    assert "counter: SUCCESS" in out
-    code, out, _ = run(capsys, "runs", "list", "--json")
-    runs = json.loads(out)
-    assert len(runs) >= 2  # the sensor's run of 'refresh', then the eager run of 'total'
-    code, out, _ = run(capsys, "automation", "status")
-    assert "total  [eager]" in out
-    assert run(capsys, "sensor", "cursor", "counter")[1].strip() == "1"

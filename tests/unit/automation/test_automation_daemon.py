@@ -122,3 +122,72 @@ def test_a_failing_part_does_not_stop_the_daemon(store: Any, monkeypatch: Any) -
     monkeypatch.setattr(daemon, "_schedules", broken)
     iterations = daemon.run(iterations=2)
     assert all(len(i.sensor_ticks) == 1 for i in iterations)
+
+
+def test_stop_ends_an_unbounded_run_after_the_pass(store: Any) -> None:
+    passes: list[datetime] = []
+
+    @sensor(job=ingest, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING)
+    def stopper(context: Any) -> None:
+        passes.append(clock.now())
+        if len(passes) == 3:
+            daemon.stop()
+
+    defs = make_defs(sensors=[stopper])
+    clock = FakeClock(datetime(2024, 1, 1, tzinfo=UTC))
+    daemon = _daemon(defs, store, clock, interval_seconds=30)
+    assert daemon.run() == []  # unbounded: returns once stopped, keeping no passes
+    assert daemon.stopping and len(passes) == 3
+    assert clock.now() == datetime(2024, 1, 1, 0, 1, tzinfo=UTC)  # no sleep after the stopping pass
+    assert daemon.run(iterations=5) == []  # a stopped daemon does not start again
+
+
+def test_the_default_sleep_returns_at_once_when_stopped(store: Any) -> None:
+    import time
+
+    defs = make_defs()
+    daemon = AutomationDaemon(defs, store, InProcessRunLauncher(defs, store), interval_seconds=3600)
+    daemon.stop()  # e.g. from a signal handler while the daemon sleeps
+    started = time.monotonic()
+    daemon.sleep(3600)
+    assert time.monotonic() - started < 1
+
+
+def test_any_launcher_that_reports_finished_runs_feeds_eager_automation(store: Any) -> None:
+    class Reporting:
+        on_run_finished: Any = None
+
+        def launch(self, request: Any) -> Any:
+            raise AssertionError("not called")
+
+    launcher = Reporting()
+    daemon = AutomationDaemon(make_defs(), store, launcher)
+    assert launcher.on_run_finished == daemon.notify_run_finished
+
+
+def test_describe_names_what_runs_and_what_feeds_s3_sensors(store: Any) -> None:
+    from aloft.automation.daemon import SqsEventSource
+    from aloft.automation.s3 import s3_sensor
+
+    @s3_sensor(bucket="landing", prefix="in/", suffix=".csv", job=ingest, default_status=DefaultSensorStatus.RUNNING)
+    def landed(context: Any, s3_event: Any) -> None:
+        return None
+
+    @sensor(job=ingest)
+    def idle(context: Any) -> None:
+        return None
+
+    stopped = ScheduleDefinition(name="weekly", job=ingest, cron_schedule="0 0 * * 0")
+    defs = make_defs(sensors=[landed, idle], schedules=[stopped])
+    clock = FakeClock(datetime(2024, 1, 1, tzinfo=UTC))
+    source = SqsEventSource(client=None, queue_url="https://sqs.us-east-1.amazonaws.com/1/aloft-dev-s3-events")
+    lines = _daemon(defs, store, clock, event_sources=[source]).describe()
+    assert lines == [
+        "no schedules running",
+        "sensor landed: s3://landing/in/*.csv -> job ingest; events from SQS queue aloft-dev-s3-events",
+        "stopped by default (--include-stopped runs them): idle, weekly",
+        "automation: no asset has a condition or a freshness policy",
+    ]
+    everything = _daemon(defs, store, clock, include_stopped=True).describe()
+    assert everything[0] == "schedule weekly: 0 0 * * 0 (UTC) -> job ingest; next tick 2024-01-07T00:00:00+00:00"
+    assert everything[1] == "sensor idle: every 30s -> job ingest"

@@ -93,3 +93,16 @@ class TestInProcessLauncher:
         result = launcher.launch(self._request())
         assert result.created and result.run.status == RunStatus.FAILURE
         assert launcher.launch(self._request()).deduplicated
+
+
+def test_the_cloud_launcher_refuses_run_config_it_cannot_carry(store: Any) -> None:
+    from aloft.automation.launcher import CloudRunLauncher
+    from aloft.errors import DefinitionError
+
+    started: list[str] = []
+    launcher = CloudRunLauncher(store, lambda request, run: started.append(run.run_id) or "arn:x")
+    request = LaunchRequest.build(job_name="ingest", origin="schedule:nightly", run_key="k", trigger=RunTrigger.SCHEDULE,
+                                  run_config={"ops": {"orders": {"config": {"limit": 3}}}})
+    with pytest.raises(DefinitionError, match="with run_config, which cloud runs do not carry yet"):
+        launcher.launch(request)
+    assert started == [] and store.list_runs() == []
