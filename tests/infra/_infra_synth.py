@@ -32,7 +32,8 @@ FIXTURE_ROOT = Path(__file__).resolve().parent / "projects"
 PROJECTS: tuple[tuple[str, str, Path, dict[str, Any]], ...] = (
     ("quickstart", "examples.quickstart.definitions", REPO, {}),
     # max_steps_per_part splits even this small job, so that parts (child machines) are deployed
-    # too; `audit` is sized as [tool.aloft.assets."audit"] would size it.
+    # too; `audit` is sized as [tool.aloft.assets."audit"] would size it; alarms mail a team
+    # (the quickstart has no alarm destination).
     (
         "shop",
         "aloft_infra_fixture.definitions",
@@ -40,6 +41,7 @@ PROJECTS: tuple[tuple[str, str, Path, dict[str, Any]], ...] = (
         {
             "compile_options": {"max_steps_per_part": 2},
             "asset_sizes": {"audit": {"memory_mb": 512, "timeout_seconds": 60}},
+            "alarm_email": "data-team@example.com",
         },
     ),
 )

@@ -49,6 +49,7 @@ def user_project(in_tmp: Path) -> Iterator[Path]:
             [tool.aloft]
             module = "shopdefs.definitions"
             name = "clitest"
+            stage = "qa"
             region = "eu-west-1"
             """
         )
@@ -83,13 +84,44 @@ def test_print_command_shows_the_pinned_cdk_with_the_project_settings(
     assert command[-2:] == ["--require-approval", "never"]
 
 
-def test_a_definitions_import_error_points_at_the_users_file_and_line(
+def test_print_command_without_overrides_uses_the_pyproject_stage(
     user_project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    with mock.patch.object(deploy, "_check_tools"):
+        assert _aloft("deploy", "--region", "us-east-2", "--print-command") == 0
+    command = shlex.split(capsys.readouterr().out.strip())
+    context = [command[i + 1] for i, arg in enumerate(command) if arg == "-c"]
+    assert "aloft-clitest-qa" in command
+    assert "aloft:region=us-east-2" in context
+    assert not any(c.startswith("aloft:stage=") for c in context), "the app reads [tool.aloft]"
+    assert "--require-approval" not in command, "deploy asks before IAM changes unless --yes"
+
+
+@pytest.mark.parametrize("command", ["synth", "diff", "deploy"])
+def test_a_definitions_import_error_points_at_the_users_file_and_line(
+    user_project: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
     (user_project / "shopdefs" / "definitions.py").write_text(BROKEN)
-    assert _aloft("synth") == 2
+    with mock.patch.object(deploy.subprocess, "run") as run:
+        assert _aloft(command) == 2
+    run.assert_not_called()  # reported before Node starts
     err = capsys.readouterr().err
-    assert "definitions.py:3" in err and "the user's code is broken here" in err
+    broken = user_project / "shopdefs" / "definitions.py"
+    assert f"{broken.resolve()}:3" in err or f"{broken}:3" in err, err
+    assert "the user's code is broken here" in err
+
+
+def test_a_definitions_error_names_the_asset(
+    user_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (user_project / "shopdefs" / "definitions.py").write_text(
+        DEFS.replace("@asset\n", '@asset(op_tags={"aloft/memory_mb": "99999"})\n')
+    )
+    with mock.patch.object(deploy.subprocess, "run") as run:
+        assert _aloft("synth") == 2
+    run.assert_not_called()
+    err = capsys.readouterr().err
+    assert "asset 'one'" in err and "between 128 and 10240" in err
 
 
 def test_missing_node_says_how_to_install_it(
@@ -137,15 +169,17 @@ def test_aloft_synth_runs_the_pinned_cdk_cli_end_to_end(user_project: Path) -> N
         pytest.skip(f"the pinned CDK CLI is not installed: npm ci --prefix {INFRA}")
     assert shutil.which("node")
     assert _aloft("synth", "--no-bundle") == 0
-    template = json.loads(
-        (user_project / "cdk.out" / "aloft-clitest-dev.template.json").read_text()
-    )
+    out = user_project / "cdk.out"
+    # [tool.aloft] name, stage and region reach the app that the CDK CLI runs.
+    template = json.loads((out / "aloft-clitest-qa.template.json").read_text())
     names = [
         r["Properties"]["StateMachineName"]
         for r in template["Resources"].values()
         if r["Type"] == "AWS::StepFunctions::StateMachine"
     ]
-    assert sorted(names) == ["clitest-dev-__ASSET_JOB", "clitest-dev-all_of_it"]
+    assert sorted(names) == ["clitest-qa-__ASSET_JOB", "clitest-qa-all_of_it"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["artifacts"]["aloft-clitest-qa"]["environment"].endswith("/eu-west-1")
     report = json.loads((user_project / "cdk.out" / "validation-report.json").read_text())
     assert report["pluginReports"] == [] or all(
         p.get("conclusion") == "success" for p in report["pluginReports"]

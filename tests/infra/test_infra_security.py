@@ -166,3 +166,31 @@ def test_no_always_on_compute(project: Project) -> None:
 def test_synthesis_stays_fast(synthesis: Any) -> None:
     # Two projects, cdk-nag included, bundling skipped; the benchmark measures a full synth.
     assert synthesis.seconds < 45, f"synthesis took {synthesis.seconds:.1f}s"
+
+
+def test_cdk_nag_reports_what_is_not_acknowledged(tmp_path: Any) -> None:
+    """The negative control: the checks the session runs do find a finding, and honour a reason."""
+    from _infra_synth import _violations, require_cdk
+
+    require_cdk()
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_sqs as sqs
+
+    from aloft_cdk import nag
+
+    app = App(outdir=str(tmp_path))
+    stack = Stack(app, "NagControl")
+    # Neither queue enforces TLS (AwsSolutions-SQS4) nor has a DLQ (AwsSolutions-SQS3).
+    sqs.Queue(stack, "Flagged", encryption=sqs.QueueEncryption.SQS_MANAGED)
+    accepted = sqs.Queue(stack, "Accepted", encryption=sqs.QueueEncryption.SQS_MANAGED)
+    nag.acknowledge(accepted, "AwsSolutions-SQS3")
+    nag.add_aws_solutions_checks(app)
+    try:
+        app.synth()
+    except RuntimeError as err:
+        assert "ValidationFailed" in str(err)
+    found = {(v["rule"], v["path"].rsplit("/", 2)[-2]) for v in _violations(tmp_path)}
+    assert ("AwsSolutions-SQS3", "Flagged") in found
+    assert ("AwsSolutions-SQS4", "Flagged") in found
+    assert ("AwsSolutions-SQS4", "Accepted") in found
+    assert ("AwsSolutions-SQS3", "Accepted") not in found, "an acknowledged finding is reported"
