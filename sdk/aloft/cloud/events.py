@@ -25,11 +25,14 @@ from aloft.cloud.exceptions import AloftMalformedEvent
 from aloft.compiler.contract import EventKind
 
 __all__ = [
+    "BackfillDoneEvent",
     "CaughtError",
     "ExecutionStatusChange",
     "ExecutionStatusDetail",
     "GateEvent",
     "GateWaitEvent",
+    "PartitionEndEvent",
+    "PartitionStartEvent",
     "ReportEvent",
     "RunRef",
     "RunStepEvent",
@@ -121,7 +124,56 @@ class ReportEvent(_Event):
     failed: bool
 
 
-GateEvent = Annotated[GateWaitEvent | StartPartEvent | ReportEvent, Field(discriminator="kind")]
+class PartitionStartEvent(_Event):
+    """A backfill child is about to run its partition: record the run (``PartitionStart``).
+
+    ``after_run_id`` (ordered backfills) is the run of the partition before,
+    which must have succeeded.
+    """
+
+    kind: Literal["partition_start"]
+    job: str
+    run: RunRef
+    backfill_id: str = Field(min_length=1)
+    execution_arn: str | None = None
+    selection: list[str] = Field(default_factory=list)
+    after_run_id: str | None = None
+
+
+class PartitionEndEvent(_Event):
+    """A backfill child ran its partition: record how it ended (``PartitionSucceeded``/``PartitionFailed``)."""
+
+    kind: Literal["partition_end"]
+    job: str
+    run: RunRef
+    backfill_id: str = Field(min_length=1)
+    execution_arn: str | None = None
+    failed: bool
+    error: CaughtError | None = None
+
+
+class BackfillDoneEvent(_Event):
+    """The backfill's map ended: close the backfill record (``Summarize``)."""
+
+    kind: Literal["backfill_done"]
+    job: str
+    backfill_id: str = Field(min_length=1)
+
+    @property
+    def run(self) -> RunRef:
+        """The functions log each event under a run id: a backfill's is its id."""
+        return RunRef(run_id=self.backfill_id)
+
+
+GateEvent = Annotated[
+    GateWaitEvent
+    | StartPartEvent
+    | ReportEvent
+    | PartitionStartEvent
+    | PartitionEndEvent
+    | BackfillDoneEvent,
+    Field(discriminator="kind"),
+]
 
 
 class ExecutionStatusDetail(_Event):

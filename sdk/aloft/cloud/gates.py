@@ -27,14 +27,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aloft.cloud.events import GateWaitEvent, ReportEvent, StartPartEvent
+from aloft.cloud.events import (
+    BackfillDoneEvent,
+    GateWaitEvent,
+    PartitionEndEvent,
+    PartitionStartEvent,
+    ReportEvent,
+    StartPartEvent,
+)
 from aloft.cloud.progress import RunProgress
 from aloft.cloud.runtime import CloudRuntime
 from aloft.cloud.tokens import send_failure, send_success
 from aloft.compiler.contract import ERROR_UPSTREAM_FAILED
 from aloft.storage.records import StepEvent, StepEventType
+
+if TYPE_CHECKING:
+    from aloft.cloud.backfill_status import BackfillReport
 
 __all__ = ["GateReport", "handle_gate_event"]
 
@@ -56,9 +66,19 @@ class GateReport:
 
 
 def handle_gate_event(
-    event: GateWaitEvent | StartPartEvent | ReportEvent, runtime: CloudRuntime
-) -> GateReport:
-    """Register a gate, start a part, or report a part's outcome."""
+    event: GateWaitEvent
+    | StartPartEvent
+    | ReportEvent
+    | PartitionStartEvent
+    | PartitionEndEvent
+    | BackfillDoneEvent,
+    runtime: CloudRuntime,
+) -> GateReport | BackfillReport:
+    """Register a gate, start a part, report a part's outcome, or record a backfill's partitions."""
+    if isinstance(event, PartitionStartEvent | PartitionEndEvent | BackfillDoneEvent):
+        from aloft.cloud.backfill_status import handle_backfill_event
+
+        return handle_backfill_event(event, runtime)
     if isinstance(event, GateWaitEvent):
         return wait_at_gate(event, runtime)
     if isinstance(event, StartPartEvent):

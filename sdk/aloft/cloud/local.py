@@ -39,14 +39,17 @@ from aloft.cloud.progress import RunProgress
 from aloft.cloud.runtime import ENV_DATA_BUCKET, ENV_STATE, CloudRuntime, use_runtime
 from aloft.compiler import contract
 from aloft.storage.base import StateStore
-from aloft.storage.records import RunRecord, StepEvent
+from aloft.storage.records import BackfillRecord, RunRecord, StepEvent
 
 if TYPE_CHECKING:
+    from aloft.cloud.backfill import BackfillDeployment, BackfillLauncher
+    from aloft.compiler.backfill import BackfillOptions, CompiledBackfill
     from aloft.compiler.compile import CompiledJob, CompileOptions
     from aloft.definitions.definitions import Definitions
 
 __all__ = [
     "FUNCTION_ROLES",
+    "LocalBackfill",
     "LocalCloud",
     "LocalLambdaContext",
     "LocalRun",
@@ -147,6 +150,30 @@ class LocalRun:
         return str(self.execution["status"])
 
 
+@dataclass(frozen=True)
+class LocalBackfill:
+    """A finished backfill on the local cloud: its record, its one execution, each partition's run."""
+
+    backfill: BackfillRecord
+    execution: Mapping[str, Any]
+    runs: Mapping[str, RunRecord]
+
+    @property
+    def status(self) -> str:
+        """The backfill's status (``COMPLETED``, ``FAILED``...)."""
+        return self.backfill.status.value
+
+    @property
+    def execution_status(self) -> str:
+        """Step Functions' status of the backfill execution."""
+        return str(self.execution["status"])
+
+    @property
+    def partitions(self) -> dict[str, str]:
+        """Each requested partition's status (``MATERIALIZED``, ``FAILED``, ``MISSING``...)."""
+        return {key: self.backfill.status_of(key).value for key in self.backfill.partition_keys}
+
+
 class LocalCloud:
     """aloft's AWS deployment, emulated by moto in this process (see the module docstring).
 
@@ -181,6 +208,8 @@ class LocalCloud:
         self._mock: Any = None
         self._restore: list[Callable[[], None]] = []
         self._deployments: dict[str, JobDeployment] = {}
+        self._backfills: dict[str, BackfillDeployment] = {}
+        self._compiled_backfills: dict[str, CompiledBackfill] = {}
         self._compiled: dict[str, CompiledJob] = {}
         self._function_arns: dict[str, str] = {}
         self._deploy_lock = threading.Lock()
@@ -234,6 +263,7 @@ class LocalCloud:
     def _provision(self) -> None:
         self._serialize_dynamodb()
         self._direct_lambda_tasks()
+        self._result_writer_reads_state_input()
         if self.instant_retries:
             self._skip_waits()
         iam = self.client("iam")
@@ -261,6 +291,15 @@ class LocalCloud:
             region=self.region,
         )
         self.launcher = CloudLauncher(self.store, self.client("stepfunctions"), self._deployments)
+        from aloft.cloud.backfill import BackfillLauncher
+
+        self.backfill_launcher: BackfillLauncher = BackfillLauncher(
+            self.store,
+            self.client("stepfunctions"),
+            self.client("s3"),
+            self._backfills,
+            bucket=self.bucket,
+        )
         _install_invoke_patch()
         lam = self.client("lambda")
         code = io.BytesIO()
@@ -337,6 +376,35 @@ class LocalCloud:
 
         def restore() -> None:
             lambda_eval_utils._invoke_lambda_function = original
+
+        self._restore.append(restore)
+
+    def _result_writer_reads_state_input(self) -> None:
+        """Evaluate a Distributed Map's ``ResultWriter`` paths against the state input, as AWS does.
+
+        moto evaluates them against the map's results (the top of its stack), so
+        ``"Bucket.$": "$.backfill.results.Bucket"`` finds nothing and the map fails.
+        """
+        from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer import (
+            result_writer_decl,
+        )
+
+        writer = result_writer_decl.ResultWriter
+        original = writer._eval_body
+
+        def eval_body(self: Any, env: Any) -> None:
+            results = env.stack.pop()
+            env.stack.append(env.states.get_input())
+            self.parargs.eval(env=env)
+            parameters = env.stack.pop()
+            env.stack.pop()
+            env.stack.extend([results, parameters])
+            self.resource_eval.eval_resource(env=env)
+
+        writer._eval_body = eval_body  # type: ignore[method-assign]
+
+        def restore() -> None:
+            writer._eval_body = original  # type: ignore[method-assign]
 
         self._restore.append(restore)
 
@@ -530,15 +598,32 @@ class LocalCloud:
             return
         description = description or {}
         deployment = self._deployments[run.job_name]
-
-        def millis(value: Any) -> int | None:
-            return int(value.timestamp() * 1000) if hasattr(value, "timestamp") else None
-
         input_document = description.get("input") or json.dumps(
             deployment.run_input(
                 run.run_id, partition_key=run.partition_key, selection=run.selection
             )
         )
+        self._emit_execution_status(
+            run.execution_arn,
+            deployment.state_machine_arn,
+            run.run_id,
+            status,
+            input_document,
+            description,
+        )
+
+    def _emit_execution_status(
+        self,
+        execution_arn: str,
+        state_machine_arn: str,
+        name: str,
+        status: str,
+        input_document: str,
+        description: Mapping[str, Any],
+    ) -> None:
+        def millis(value: Any) -> int | None:
+            return int(value.timestamp() * 1000) if hasattr(value, "timestamp") else None
+
         event = {
             "version": "0",
             "id": str(uuid.uuid4()),
@@ -547,11 +632,11 @@ class LocalCloud:
             "account": ACCOUNT_ID,
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "region": self.region,
-            "resources": [run.execution_arn],
+            "resources": [execution_arn],
             "detail": {
-                "executionArn": run.execution_arn,
-                "stateMachineArn": deployment.state_machine_arn,
-                "name": run.run_id,
+                "executionArn": execution_arn,
+                "stateMachineArn": state_machine_arn,
+                "name": name,
                 "status": status,
                 "startDate": millis(description.get("startDate")),
                 "stopDate": millis(description.get("stopDate")),
@@ -566,6 +651,116 @@ class LocalCloud:
         )
         if response.get("FunctionError"):
             raise CloudError(f"run_status failed: {response['Payload'].read().decode()[:2000]}")
+
+    # -- backfills -------------------------------------------------------------------------------
+    def deploy_backfill(
+        self, job_name: str, *, options: BackfillOptions | None = None
+    ) -> BackfillDeployment:
+        """Compile ``job_name``'s backfill state machine and create it (once)."""
+        from aloft.cloud.backfill import BackfillDeployment
+        from aloft.compiler.backfill import compile_backfill
+
+        with self._deploy_lock:
+            if job_name in self._backfills:
+                return self._backfills[job_name]
+            compiled = compile_backfill(self.definitions, job_name, self.compile_options, options)
+            substitutions = {
+                name: self._function_arns[role] for name, role in _PLACEHOLDERS.items()
+            }
+            machine = compiled.state_machine
+            arn = self.client("stepfunctions").create_state_machine(
+                name=machine.name, definition=machine.render(substitutions), roleArn=self._role
+            )["stateMachineArn"]
+            deployment = BackfillDeployment.from_compiled(compiled, arn)
+            self._compiled_backfills[job_name] = compiled
+            self._backfills[job_name] = deployment
+            return deployment
+
+    def compiled_backfill(self, job_name: str) -> CompiledBackfill:
+        """The compiled backfill of a job, as deployed."""
+        self.deploy_backfill(job_name)
+        return self._compiled_backfills[job_name]
+
+    def launch_backfill(
+        self,
+        job_name: str,
+        partition_keys: Sequence[str],
+        *,
+        selection: Sequence[str] | None = None,
+        backfill_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> BackfillRecord:
+        """Validate and order the keys, write the manifest, start ONE execution (returns at once)."""
+        from aloft.cloud.backfill import order_partition_keys
+
+        deployment = self.deploy_backfill(job_name)
+        steps = self.runtime.job(job_name).plan.steps.values()
+        partitions_def = next(step.partitions_def for step in steps)
+        keys = order_partition_keys(
+            partitions_def, partition_keys, asset_name=job_name, dynamic_partitions_store=self.store
+        )
+        backfill = self.backfill_launcher.launch(
+            job_name, keys, selection=selection, backfill_id=backfill_id, tags=tags
+        )
+        self._emit_backfill_status(deployment, backfill.backfill_id, _RUNNING)
+        return self.store.get_backfill(backfill.backfill_id) or backfill
+
+    def wait_backfill(
+        self, backfill_id: str, *, timeout: float = 120.0, poll: float = 0.02
+    ) -> LocalBackfill:
+        """Wait for a backfill's execution to end, deliver its status change, return the backfill."""
+        backfill = self.store.get_backfill(backfill_id)
+        if backfill is None:
+            raise CloudError(f"no backfill '{backfill_id}'")
+        deployment = self.deploy_backfill(backfill.job_name)
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while True:
+            description = sfn.describe_execution(
+                executionArn=deployment.execution_arn(backfill_id)
+            )
+            if description["status"] != _RUNNING:
+                break
+            if time.monotonic() > deadline:
+                raise CloudError(f"backfill '{backfill_id}' still running after {timeout:.0f}s")
+            time.sleep(poll)
+        self._emit_backfill_status(
+            deployment, backfill_id, str(description["status"]), description
+        )
+        final = self.store.get_backfill(backfill_id) or backfill
+        runs = {
+            key: run
+            for key, run_id in final.partition_run_ids.items()
+            if (run := self.store.get_run(run_id)) is not None
+        }
+        return LocalBackfill(final, description, runs)
+
+    def backfill(
+        self, job_name: str, partition_keys: Sequence[str], *, timeout: float = 120.0, **launch: Any
+    ) -> LocalBackfill:
+        """Launch a backfill and wait for it."""
+        backfill = self.launch_backfill(job_name, partition_keys, **launch)
+        return self.wait_backfill(backfill.backfill_id, timeout=timeout)
+
+    def _emit_backfill_status(
+        self,
+        deployment: BackfillDeployment,
+        backfill_id: str,
+        status: str,
+        description: Mapping[str, Any] | None = None,
+    ) -> None:
+        description = description or {}
+        input_document = description.get("input") or json.dumps(
+            {"backfill": {"backfill_id": backfill_id}}
+        )
+        self._emit_execution_status(
+            deployment.execution_arn(backfill_id),
+            deployment.state_machine_arn,
+            backfill_id,
+            status,
+            input_document,
+            description,
+        )
 
     # -- inspecting ------------------------------------------------------------------------------
     def history(self, execution_arn: str) -> list[dict[str, Any]]:

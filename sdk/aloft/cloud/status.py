@@ -76,11 +76,28 @@ def _run_of(detail: ExecutionStatusDetail) -> dict[str, Any]:
     return run if isinstance(run, dict) else {}
 
 
+def _backfill_of(detail: ExecutionStatusDetail) -> str | None:
+    """The backfill id of a backfill execution (its input has ``backfill``, no ``run``)."""
+    try:
+        document = json.loads(detail.input or "{}")
+    except json.JSONDecodeError:
+        return None
+    backfill = document.get("backfill") if isinstance(document, dict) else None
+    backfill_id = backfill.get("backfill_id") if isinstance(backfill, dict) else None
+    return backfill_id if isinstance(backfill_id, str) and backfill_id else None
+
+
 def record_execution_status(detail: ExecutionStatusDetail, runtime: CloudRuntime) -> StatusReport:
     """Apply one execution status change to the run it belongs to."""
     run = _run_of(detail)
     run_id = run.get("run_id")
     if not isinstance(run_id, str) or not run_id:
+        backfill_id = _backfill_of(detail)
+        if backfill_id is not None:
+            from aloft.cloud.backfill_status import record_backfill_execution_status
+
+            outcome = record_backfill_execution_status(detail, runtime, backfill_id)
+            return StatusReport(backfill_id, f"backfill {outcome['status']}", outcome["changed"])
         return StatusReport(None, "ignored: not an aloft execution", False)
     parent_token = run.get("parent_token")
     if isinstance(parent_token, str) and parent_token:

@@ -438,6 +438,8 @@ class Map(State):
     items_path: str | None = None
     item_selector: JSON | None = None
     item_reader: JSON | None = None
+    result_writer: JSON | None = None
+    label: str | None = None
     max_concurrency: int | None = None
     tolerated_failure_percentage: float | None = None
     next: str | None = None
@@ -460,6 +462,10 @@ class Map(State):
             body["ItemSelector"] = self.item_selector
         if self.item_reader is not None:
             body["ItemReader"] = self.item_reader
+        if self.result_writer is not None:
+            body["ResultWriter"] = self.result_writer
+        if self.label is not None:
+            body["Label"] = self.label
         if self.max_concurrency is not None:
             body["MaxConcurrency"] = self.max_concurrency
         if self.tolerated_failure_percentage is not None:

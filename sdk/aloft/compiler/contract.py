@@ -33,7 +33,9 @@ from typing import Any
 from aloft.compiler.exceptions import CompileError
 
 __all__ = [
+    "ERROR_BACKFILL_FAILED",
     "ERROR_MALFORMED_EVENT",
+    "ERROR_PARTITION_SKIPPED",
     "ERROR_RUN_FAILED",
     "ERROR_STEP_FAILED",
     "ERROR_STEP_RETRY",
@@ -44,6 +46,8 @@ __all__ = [
     "RUN_STEP_FUNCTION",
     "EventKind",
     "StepSize",
+    "backfill_item",
+    "build_backfill_input",
     "build_run_input",
     "check_step_key",
     "part_placeholder_name",
@@ -122,6 +126,8 @@ ERROR_UPSTREAM_FAILED = (
 )
 ERROR_MALFORMED_EVENT = "AloftMalformedEvent"  # never retried: the event itself is wrong
 ERROR_RUN_FAILED = "AloftRunFailed"  # the execution's Fail state
+ERROR_PARTITION_SKIPPED = "AloftPartitionSkipped"  # an earlier partition it reads did not succeed
+ERROR_BACKFILL_FAILED = "AloftBackfillFailed"  # a backfill execution with a failed partition
 
 # AWS's recommended retry set for Lambda's own transient failures (not the function's errors).
 LAMBDA_TRANSIENT_ERRORS = (
@@ -141,6 +147,9 @@ class EventKind:
     WAIT = "wait"  # gate: register a task token, release it when the upstreams are done
     START_PART = "start_part"  # gate: start a part of a split job, handing over the task token
     REPORT = "report"  # gate: a part tells its parent how it ended
+    PARTITION_START = "partition_start"  # gate: a backfill child records its run (or skips)
+    PARTITION_END = "partition_end"  # gate: a backfill child records how its partition ended
+    BACKFILL_DONE = "backfill_done"  # gate: the backfill execution closes the backfill record
 
 
 # -- the execution input ---------------------------------------------------------------------
@@ -194,3 +203,64 @@ def build_run_input(
         },
         "failed": False,
     }
+
+
+# -- backfills (one Distributed Map execution over a partition manifest in S3) ----------------
+BACKFILL_PATH = "$.backfill"
+BACKFILL_ID_PATH = "$.backfill.backfill_id"
+BACKFILL_SELECTION_PATH = "$.backfill.selection"
+BACKFILL_SKIP_PATH = "$.backfill.skip"
+BACKFILL_AFTER_RUN_PATH = "$.backfill.after_run_id"
+MANIFEST_BUCKET_PATH = "$.backfill.manifest.Bucket"
+MANIFEST_KEY_PATH = "$.backfill.manifest.Key"
+RESULTS_BUCKET_PATH = "$.backfill.results.Bucket"
+RESULTS_PREFIX_PATH = "$.backfill.results.Prefix"
+ITEM_PATH = "$$.Map.Item.Value"
+EXECUTION_ID_PATH = "$$.Execution.Id"
+
+
+def build_backfill_input(
+    backfill_id: str,
+    *,
+    bucket: str,
+    manifest_key: str,
+    results_prefix: str,
+    selection: Iterable[str] = (),
+    skip: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The execution input of a backfill: where its partition manifest is, never the partitions.
+
+    Its size does not depend on how many partitions the backfill runs.
+
+    Example:
+        >>> build_backfill_input("b1", bucket="data", manifest_key="tmp/b1.json",
+        ...                      results_prefix="tmp/b1")["backfill"]["manifest"]
+        {'Bucket': 'data', 'Key': 'tmp/b1.json'}
+    """
+    return {
+        "backfill": {
+            "backfill_id": backfill_id,
+            "manifest": {"Bucket": bucket, "Key": manifest_key},
+            "results": {"Bucket": bucket, "Prefix": results_prefix},
+            "selection": sorted(selection),
+            "skip": {key: True for key in sorted(skip)},
+        }
+    }
+
+
+def backfill_item(
+    partition_key: str, run_id: str, *, ordered: bool, after_run_id: str | None = None
+) -> dict[str, Any]:
+    """One item of a partition manifest: a partition and the run that materializes it.
+
+    In an ordered backfill every item names the run of the partition before it
+    (``None`` for the first), which must have succeeded.
+
+    Example:
+        >>> backfill_item("2026-03-02", "r2", ordered=True, after_run_id="r1")
+        {'partition_key': '2026-03-02', 'run_id': 'r2', 'after_run_id': 'r1'}
+    """
+    item: dict[str, Any] = {"partition_key": partition_key, "run_id": run_id}
+    if ordered:
+        item["after_run_id"] = after_run_id
+    return item
