@@ -210,8 +210,12 @@ class UIApi:
             )
         latest = self.store.latest_materialization(key)
         active = self._active_runs()
+        assets_def = self.graph.get(key) if defined else None
+        grid = None
+        if assets_def is not None and assets_def.partitions_def is not None:
+            grid = self._grid(key, assets_def, active)
         result: dict[str, Any] = {
-            "asset": self._asset_summary(key, latest, active, short=False)
+            "asset": self._asset_summary(key, latest, active, short=False, grid=grid)
             if defined
             else {"key": key.to_user_string(), "path": list(key.path), "defined": False},
             "latest": None if latest is None else _materialization(latest, short=False),
@@ -225,11 +229,10 @@ class UIApi:
                 for _, r in sorted(self.store.latest_check_results(key).items())
             ],
         }
-        if defined:
-            assets_def = self.graph.get(key)
+        if assets_def is not None:
             result["definition"] = self._definition(key, assets_def)
-            if assets_def.partitions_def is not None:
-                result["partitions"] = self._partitions(key, assets_def, active, params)
+        if assets_def is not None and grid is not None:
+            result["partitions"] = _grid_page(grid[0], params, "partitions", repr(assets_def.partitions_def), grid[1])
         return result
 
     def _parse_key(self, text: str) -> AssetKey:
@@ -243,7 +246,13 @@ class UIApi:
             ) from None
 
     def _asset_summary(
-        self, key: AssetKey, latest: MaterializationRecord | None, active: Sequence[RunRecord], *, short: bool
+        self,
+        key: AssetKey,
+        latest: MaterializationRecord | None,
+        active: Sequence[RunRecord],
+        *,
+        short: bool,
+        grid: tuple[PartitionGrid, str | None] | None = None,
     ) -> dict[str, Any]:
         assets_def = self.graph.get(key)
         output = assets_def.output_for_key(key)
@@ -268,32 +277,27 @@ class UIApi:
             "partitions": None,
         }
         if assets_def.partitions_def is not None:
-            keys, error = self._partition_keys(assets_def)
-            grid = partition_grid(keys, self.store.partition_status_records(key), running)
+            partitions, error = grid or self._grid(key, assets_def, active)
             summary["partitions"] = {
                 "definition": _short(repr(assets_def.partitions_def), SHORT_TEXT),
-                "total": len(grid),
-                "counts": grid.counts(),
+                "total": len(partitions),
+                "counts": partitions.counts(),
                 "error": error,
             }
         return summary
 
-    def _partition_keys(self, assets_def: AssetsDefinition) -> tuple[list[str], str | None]:
+    def _grid(
+        self, key: AssetKey, assets_def: AssetsDefinition, active: Sequence[RunRecord]
+    ) -> tuple[PartitionGrid, str | None]:
+        """The asset's partition grid (and why its keys could not be listed, if so)."""
         try:
-            keys = assets_def.partitions_def.get_partition_keys(dynamic_partitions_store=self.store)
+            keys = [str(k) for k in assets_def.partitions_def.get_partition_keys(dynamic_partitions_store=self.store)]
+            error = None
         except Exception as err:  # a definition that cannot list its keys here: show the error
-            return [], f"{type(err).__name__}: {err}"
-        return [str(k) for k in keys], None
-
-    def _partitions(
-        self, key: AssetKey, assets_def: AssetsDefinition, active: Sequence[RunRecord], params: _Params
-    ) -> dict[str, Any]:
-        keys, error = self._partition_keys(assets_def)
+            keys, error = [], f"{type(err).__name__}: {err}"
         name = key.to_user_string()
-        grid = partition_grid(
-            keys, self.store.partition_status_records(key), [r for r in active if name in r.selection]
-        )
-        return _grid_page(grid, params, "partitions", repr(assets_def.partitions_def), error)
+        running = [run for run in active if name in run.selection]
+        return partition_grid(keys, self.store.partition_status_records(key), running), error
 
     def _definition(self, key: AssetKey, assets_def: AssetsDefinition) -> dict[str, Any]:
         output = assets_def.output_for_key(key)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import textwrap
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -74,3 +77,11 @@ def test_aloft_ui_reports_a_busy_port(project: Path, capsys: pytest.CaptureFixtu
         assert cli.main(["ui", "--port", str(busy)]) == 2
     err = capsys.readouterr().err
     assert f"cannot serve the UI on 127.0.0.1:{busy}" in err and "--port" in err
+
+
+def test_the_static_page_ships_in_the_wheel_and_import_aloft_stays_light() -> None:
+    pyproject = tomllib.loads((Path(__file__).parents[3] / "pyproject.toml").read_text())
+    assert "ui/static/*" in pyproject["tool"]["setuptools"]["package-data"]["aloft"]
+    code = "import sys, aloft; print(sorted(m for m in sys.modules if m.startswith(('aloft.ui', 'http.server'))))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
