@@ -20,10 +20,15 @@ __all__ = ["register"]
 def register(commands: Any) -> None:
     """Add ``aloft ui``."""
     ui = commands.add_parser(
-        "ui", help="serve the web UI (asset graph, runs, logs, partitions, schedules, sensors) until Ctrl-C"
+        "ui",
+        help="serve the web UI (asset graph, runs, logs, partitions, schedules, sensors) until Ctrl-C",
     )
-    ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    ui.add_argument("--port", type=int, default=3000, help="port (default 3000; 0 picks a free one)")
+    ui.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
+    )
+    ui.add_argument(
+        "--port", type=int, default=3000, help="port (default 3000; 0 picks a free one)"
+    )
     ui.add_argument("--open", action="store_true", help="open the UI in the default web browser")
     ui.set_defaults(handler=_ui)
 
@@ -37,7 +42,9 @@ def _ui(args: argparse.Namespace) -> int:
     try:
         print(f"aloft UI on {server.url} (Ctrl-C to stop)", flush=True)
         if args.host not in ("127.0.0.1", "localhost", "::1"):
-            print(f"note: bound to {args.host}: anyone who can reach this address can read your runs and logs")
+            print(
+                f"note: bound to {args.host}: anyone who can reach this address can read your runs and logs"
+            )
         if args.open:
             import webbrowser
 

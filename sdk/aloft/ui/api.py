@@ -33,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -69,7 +70,7 @@ from aloft.ui.metadata import metadata_entries
 from aloft.ui.partitions import PartitionGrid, partition_grid, requested_grid
 from aloft.ui.steps import blank_step, step_summaries
 
-__all__ = ["UIApi"]
+__all__ = ["QueryParams", "UIApi"]
 
 Query = Mapping[str, Sequence[str]]
 
@@ -108,7 +109,7 @@ class UIApi:
 
     def get(self, path: str, query: Query | None = None) -> dict[str, Any]:
         """Answer ``GET path?query`` (``query`` as ``urllib.parse.parse_qs`` returns it)."""
-        params = _Params(query or {})
+        params = QueryParams(query or {})
         parts = [unquote(p) for p in path.strip("/").split("/")]
         if len(parts) < 2 or parts[0] != "api":
             raise NotFound(f"no API endpoint at '{path}'; the API lives under /api/")
@@ -123,7 +124,10 @@ class UIApi:
             view: Callable[[], dict[str, Any]] = getattr(self, resource)
             return view()
         endpoints = ["overview", "assets", "runs", "jobs", "automation", "backfills"]
-        raise NotFound(f"no API endpoint at '{path}'." + did_you_mean(resource, endpoints), suggestion=_closest(resource, endpoints))
+        raise NotFound(
+            f"no API endpoint at '{path}'." + did_you_mean(resource, endpoints),
+            suggestion=_closest(resource, endpoints),
+        )
 
     # -- cached views of the definitions ------------------------------------------------------
 
@@ -151,7 +155,9 @@ class UIApi:
         for job in self.definitions.jobs:
             if isinstance(job, AssetJobDefinition):
                 keys = job.selection.resolve(self.graph)
-                jobs[job.name] = tuple(k.to_user_string() for k in self.graph.toposort() if k in keys)
+                jobs[job.name] = tuple(
+                    k.to_user_string() for k in self.graph.toposort() if k in keys
+                )
         return jobs
 
     @cached_property
@@ -195,7 +201,7 @@ class UIApi:
             "graph": self.layout.to_json(),
         }
 
-    def asset(self, key_text: str, params: _Params) -> dict[str, Any]:
+    def asset(self, key_text: str, params: QueryParams) -> dict[str, Any]:
         """One asset: its definition, latest materialization, history, partitions and checks."""
         key = self._parse_key(key_text)
         history_limit = params.integer("history_limit", 20, 1, MAX_HISTORY)
@@ -232,7 +238,9 @@ class UIApi:
         if assets_def is not None:
             result["definition"] = self._definition(key, assets_def)
         if assets_def is not None and grid is not None:
-            result["partitions"] = _grid_page(grid[0], params, "partitions", repr(assets_def.partitions_def), grid[1])
+            result["partitions"] = _grid_page(
+                grid[0], params, "partitions", repr(assets_def.partitions_def), grid[1]
+            )
         return result
 
     def _parse_key(self, text: str) -> AssetKey:
@@ -257,7 +265,9 @@ class UIApi:
         assets_def = self.graph.get(key)
         output = assets_def.output_for_key(key)
         name = key.to_user_string()
-        description = output.description or (assets_def.node.description if len(assets_def.keys) == 1 else None)
+        description = output.description or (
+            assets_def.node.description if len(assets_def.keys) == 1 else None
+        )
         running = [run for run in active if name in run.selection]
         summary: dict[str, Any] = {
             "key": name,
@@ -291,7 +301,12 @@ class UIApi:
     ) -> tuple[PartitionGrid, str | None]:
         """The asset's partition grid (and why its keys could not be listed, if so)."""
         try:
-            keys = [str(k) for k in assets_def.partitions_def.get_partition_keys(dynamic_partitions_store=self.store)]
+            keys = [
+                str(k)
+                for k in assets_def.partitions_def.get_partition_keys(
+                    dynamic_partitions_store=self.store
+                )
+            ]
             error = None
         except Exception as err:  # a definition that cannot list its keys here: show the error
             keys, error = [], f"{type(err).__name__}: {err}"
@@ -314,7 +329,9 @@ class UIApi:
             "tags": dict(output.tags),
             "automation": automation,
             "retry_policy": None if retry is None else repr(retry),
-            "partitions_def": None if assets_def.partitions_def is None else repr(assets_def.partitions_def),
+            "partitions_def": None
+            if assets_def.partitions_def is None
+            else repr(assets_def.partitions_def),
             "jobs": self._jobs_of_asset.get(key.to_user_string(), []),
             "other_keys_of_step": [k.to_user_string() for k in assets_def.keys if k != key],
         }
@@ -329,12 +346,14 @@ class UIApi:
         ]
         return sorted(runs, key=lambda r: r.created_at, reverse=True)
 
-    def runs(self, params: _Params) -> dict[str, Any]:
+    def runs(self, params: QueryParams) -> dict[str, Any]:
         """Runs newest first, optionally of one job and/or in one status, a page at a time."""
         limit = params.integer("limit", 50, 1, MAX_RUNS)
         status = params.choice("status", RunStatus)
         job = params.text("job")
-        runs = self.store.list_runs(job_name=job, status=status, limit=limit, before=params.number("cursor"))
+        runs = self.store.list_runs(
+            job_name=job, status=status, limit=limit, before=params.number("cursor")
+        )
         return {
             "runs": [_run_summary(run) for run in runs],
             "next_cursor": _time_cursor(runs, limit, lambda r: r.created_at),
@@ -342,7 +361,7 @@ class UIApi:
             "statuses": [s.value for s in RunStatus],
         }
 
-    def run(self, run_id: str, params: _Params) -> dict[str, Any]:
+    def run(self, run_id: str, params: QueryParams) -> dict[str, Any]:
         """One run: its steps (with a timeline), its events and logs, a page at a time, and its errors."""
         run = self.store.get_run(run_id)
         if run is None:
@@ -356,7 +375,12 @@ class UIApi:
         offset = params.integer("events_cursor", 0, 0, None)
         page = events[offset : offset + limit]
         errors = [
-            {"step_key": e.step_key, "attempt": e.attempt, "timestamp": e.timestamp, **event_to_dict(e)["error"]}
+            {
+                "step_key": e.step_key,
+                "attempt": e.attempt,
+                "timestamp": e.timestamp,
+                **event_to_dict(e)["error"],
+            }
             for e in events
             if e.error is not None
         ]
@@ -404,11 +428,16 @@ class UIApi:
     def jobs(self) -> dict[str, Any]:
         """Every job: kind, assets (or ops), partitions, the schedules and sensors that target it, its latest run."""
         targets: dict[str, dict[str, list[str]]] = {}
-        for kind, items in (("schedules", self.definitions.schedules), ("sensors", self.definitions.sensors)):
+        for kind, items in (
+            ("schedules", self.definitions.schedules),
+            ("sensors", self.definitions.sensors),
+        ):
             for item in items:
                 job_name = getattr(item, "job_name", None)
                 if job_name:
-                    targets.setdefault(job_name, {"schedules": [], "sensors": []})[kind].append(str(item.name))
+                    targets.setdefault(job_name, {"schedules": [], "sensors": []})[kind].append(
+                        str(item.name)
+                    )
         jobs = []
         for job in sorted(self.definitions.jobs, key=lambda j: j.name):
             latest = self.store.list_runs(job_name=job.name, limit=1)
@@ -426,7 +455,9 @@ class UIApi:
                     "kind": "assets",
                     "assets": list(assets),
                     "ops": [],
-                    "partitions_def": None if partitions is None else _short(repr(partitions), SHORT_TEXT),
+                    "partitions_def": None
+                    if partitions is None
+                    else _short(repr(partitions), SHORT_TEXT),
                 }
             else:
                 steps = getattr(getattr(job, "plan", None), "steps", {})
@@ -448,7 +479,9 @@ class UIApi:
         now = datetime.fromtimestamp(self._clock(), UTC)
         schedules = []
         for item in sorted(self.definitions.schedules, key=lambda s: str(s.name)):
-            crons = list(getattr(item, "cron_schedules", ()) or [getattr(item, "cron_schedule", "")])
+            crons = list(
+                getattr(item, "cron_schedules", ()) or [getattr(item, "cron_schedule", "")]
+            )
             try:
                 upcoming = [
                     {"time": tick.timestamp(), "local": tick.isoformat()}
@@ -489,7 +522,12 @@ class UIApi:
                     "recent_ticks": self._ticks(item.name),
                 }
             )
-        return {"schedules": schedules, "sensors": sensors, "conditions": self._conditions(), "now": now.timestamp()}
+        return {
+            "schedules": schedules,
+            "sensors": sensors,
+            "conditions": self._conditions(),
+            "now": now.timestamp(),
+        }
 
     def _ticks(self, name: str) -> list[dict[str, Any]]:
         ticks = []
@@ -519,7 +557,9 @@ class UIApi:
                     "conditions": list(labels),
                     "last_requested": state.requested.get(name),
                     "reasons": {
-                        ident: reason for ident, reason in sorted(state.reasons.items()) if ident.split("|")[0] == name
+                        ident: reason
+                        for ident, reason in sorted(state.reasons.items())
+                        if ident.split("|")[0] == name
                     },
                 }
             )
@@ -527,14 +567,14 @@ class UIApi:
 
     # -- backfills ---------------------------------------------------------------------------
 
-    def backfills(self, params: _Params) -> dict[str, Any]:
+    def backfills(self, params: QueryParams) -> dict[str, Any]:
         """Backfills, newest first (``status``, ``limit``)."""
         limit = params.integer("limit", 20, 1, MAX_BACKFILLS)
         status = params.choice("status", BackfillStatus)
         records = self.store.list_backfills(status=status, limit=limit)
         return {"backfills": [_backfill_summary(b) for b in records]}
 
-    def backfill(self, backfill_id: str, params: _Params) -> dict[str, Any]:
+    def backfill(self, backfill_id: str, params: QueryParams) -> dict[str, Any]:
         """One backfill and a page of its partitions."""
         record = self.store.get_backfill(backfill_id)
         if record is None:
@@ -544,25 +584,40 @@ class UIApi:
                 f"no backfill '{backfill_id}' in the state store.{did_you_mean(backfill_id, recent)}",
                 suggestion=suggestion,
             )
-        grid = requested_grid(record.partition_keys, record.partition_statuses, record.partition_run_ids)
+        grid = requested_grid(
+            record.partition_keys, record.partition_statuses, record.partition_run_ids
+        )
         summary = _backfill_summary(record)
-        return {"backfill": summary, "partitions": _grid_page(grid, params, "partitions", None, None)}
+        return {
+            "backfill": summary,
+            "partitions": _grid_page(grid, params, "partitions", None, None),
+        }
 
 
 # -- helpers ----------------------------------------------------------------------------------
 
 
-class _Params:
-    """Typed access to query parameters; a malformed value is a :class:`BadRequest`."""
+class QueryParams:
+    """Typed access to a request's query parameters; a malformed value is a :class:`BadRequest`.
+
+    Example:
+        >>> params = QueryParams({"limit": ["20"], "status": ["failure"]})
+        >>> params.integer("limit", 50, 1, 1000), params.choice("status", RunStatus).value
+        (20, 'FAILURE')
+        >>> params.integer("limit", 50, 1, 10)
+        10
+    """
 
     def __init__(self, query: Query) -> None:
         self._query = query
 
     def text(self, name: str) -> str | None:
+        """The last value given for ``name`` (None when absent or empty)."""
         values = self._query.get(name)
         return values[-1] if values and values[-1] != "" else None
 
     def integer(self, name: str, default: int, minimum: int, maximum: int | None) -> int:
+        """A whole number of at least ``minimum``, lowered to ``maximum`` (a cap, not an error)."""
         raw = self.text(name)
         if raw is None:
             return default
@@ -575,18 +630,22 @@ class _Params:
         return value if maximum is None else min(value, maximum)
 
     def number(self, name: str) -> float | None:
+        """A finite number (a time cursor), or None."""
         raw = self.text(name)
         if raw is None:
             return None
         try:
             value = float(raw)
         except ValueError:
-            raise BadRequest(f"{name} must be a number (a cursor from next_cursor), got {raw!r}") from None
+            raise BadRequest(
+                f"{name} must be a number (a cursor from next_cursor), got {raw!r}"
+            ) from None
         if not math.isfinite(value):
             raise BadRequest(f"{name} must be finite, got {raw!r}")
         return value
 
     def choice(self, name: str, options: Any) -> Any:
+        """A member of the enum ``options``, case-insensitive, or None; a close match in the error."""
         raw = self.text(name)
         if raw is None:
             return None
@@ -595,15 +654,14 @@ class _Params:
         except ValueError:
             names = [o.value for o in options]
             raise BadRequest(
-                f"{name} must be one of {', '.join(names)}, got {raw!r}." + did_you_mean(raw.upper(), names),
+                f"{name} must be one of {', '.join(names)}, got {raw!r}."
+                + did_you_mean(raw.upper(), names),
                 suggestion=_closest(raw.upper(), names),
             ) from None
 
 
 def _closest(name: str, candidates: Sequence[str]) -> str | None:
     """The close match ``did_you_mean`` names, or None."""
-    import difflib
-
     matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return matches[0] if matches else None
 
@@ -692,7 +750,7 @@ def _backfill_summary(record: BackfillRecord) -> dict[str, Any]:
 
 
 def _grid_page(
-    grid: PartitionGrid, params: _Params, prefix: str, definition: str | None, error: str | None
+    grid: PartitionGrid, params: QueryParams, prefix: str, definition: str | None, error: str | None
 ) -> dict[str, Any]:
     limit = params.integer(f"{prefix}_limit", 1000, 1, MAX_PARTITIONS)
     offset = params.integer(f"{prefix}_cursor", 0, 0, None)

@@ -121,7 +121,9 @@ def layout_asset_graph(graph: AssetGraph) -> GraphLayout:
             where[key] = (x, y)
             nodes.append(LaidOutNode(key.to_user_string(), group[key], level, x, y))
     edges = [
-        LaidOutEdge(upstream.to_user_string(), key.to_user_string(), _curve(where[upstream], where[key]))
+        LaidOutEdge(
+            upstream.to_user_string(), key.to_user_string(), _curve(where[upstream], where[key])
+        )
         for column in levels
         for key in column
         for upstream in graph.upstream(key)

@@ -73,7 +73,10 @@ def _entry(label: str, stored: Any, max_chars: int, max_rows: int) -> dict[str, 
                 entry["href"] = href
     elif kind == "table" and isinstance(value, Mapping):
         records = list(value.get("records") or [])
-        entry["value"] = {"columns": list(value.get("columns") or []), "records": records[:max_rows]}
+        entry["value"] = {
+            "columns": list(value.get("columns") or []),
+            "records": records[:max_rows],
+        }
         entry["total_rows"] = len(records)
         if len(records) > max_rows:
             entry["truncated"] = True

@@ -97,7 +97,9 @@ def encode_json(data: Any) -> bytes:
         b'{"d":"\\\\u003cb\\\\u003e\\\\u0026","x":"nan"}'
     """
     try:
-        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str)
+        text = json.dumps(
+            data, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str
+        )
     except ValueError:
         text = json.dumps(_finite(data), separators=(",", ":"), ensure_ascii=False, default=str)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
@@ -149,7 +151,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _refuse(self) -> None:
         self._send(
             HTTPStatus.METHOD_NOT_ALLOWED,
-            encode_json({"error": "method_not_allowed", "message": "the UI is read-only: GET and HEAD only", "suggestion": None}),
+            encode_json(
+                {
+                    "error": "method_not_allowed",
+                    "message": "the UI is read-only: GET and HEAD only",
+                    "suggestion": None,
+                }
+            ),
             "application/json; charset=utf-8",
             body=self.command != "HEAD",
             extra={"Allow": "GET, HEAD"},
@@ -166,12 +174,23 @@ class _Handler(BaseHTTPRequestHandler):
                 "message": "this UI only answers requests addressed to localhost or 127.0.0.1",
                 "suggestion": None,
             }
-            self._send(HTTPStatus.FORBIDDEN, encode_json(payload), "application/json; charset=utf-8", body=body)
+            self._send(
+                HTTPStatus.FORBIDDEN,
+                encode_json(payload),
+                "application/json; charset=utf-8",
+                body=body,
+            )
             return
         static = _STATIC.get(url.path)
         if static is not None:
             name, content_type = static
-            self._send(HTTPStatus.OK, ui.static[name], content_type, body=body, extra={"Cache-Control": "no-cache"})
+            self._send(
+                HTTPStatus.OK,
+                ui.static[name],
+                content_type,
+                body=body,
+                extra={"Cache-Control": "no-cache"},
+            )
             return
         try:
             if not url.path.startswith("/api/"):
@@ -182,9 +201,19 @@ class _Handler(BaseHTTPRequestHandler):
             data, status = err.to_json(), HTTPStatus(err.status)
         except Exception as err:  # a store failure: answer, log, keep serving
             _log.exception("UI request %s failed", self.path)
-            data = {"error": "internal", "message": f"{type(err).__name__}: {err}", "suggestion": None}
+            data = {
+                "error": "internal",
+                "message": f"{type(err).__name__}: {err}",
+                "suggestion": None,
+            }
             status = HTTPStatus.INTERNAL_SERVER_ERROR
-        self._send(status, encode_json(data), "application/json; charset=utf-8", body=body, extra={"Cache-Control": "no-store"})
+        self._send(
+            status,
+            encode_json(data),
+            "application/json; charset=utf-8",
+            body=body,
+            extra={"Cache-Control": "no-store"},
+        )
 
     def _send(
         self,
@@ -286,7 +315,10 @@ class UIServer:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()
 

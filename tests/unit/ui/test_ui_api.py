@@ -12,7 +12,11 @@ def test_assets_list_the_graph_with_groups_edges_and_levels(served: Served) -> N
     assets = {a["key"]: a for a in data["assets"]}
     assert set(assets) == {"vendor_feed", "raw/orders", "revenue", "broken", "regional"}
     edges = {(e["source"], e["target"]) for e in data["graph"]["edges"]}
-    assert edges == {("vendor_feed", "raw/orders"), ("raw/orders", "revenue"), ("raw/orders", "broken")}
+    assert edges == {
+        ("vendor_feed", "raw/orders"),
+        ("raw/orders", "revenue"),
+        ("raw/orders", "broken"),
+    }
     assert all(e["path"].startswith("M") for e in data["graph"]["edges"])
     levels = {n["key"]: n["level"] for n in data["graph"]["nodes"]}
     assert levels == {"vendor_feed": 0, "regional": 0, "raw/orders": 1, "revenue": 2, "broken": 2}
@@ -35,7 +39,12 @@ def test_assets_show_the_latest_materialization_with_short_metadata(served: Serv
 def test_assets_show_partition_counts_including_runs_in_progress(served: Served) -> None:
     regional = {a["key"]: a for a in served.json("/api/assets")["assets"]}["regional"]
     assert regional["partitions"]["total"] == 4
-    assert regional["partitions"]["counts"] == {"MATERIALIZED": 1, "FAILED": 1, "IN_PROGRESS": 1, "MISSING": 1}
+    assert regional["partitions"]["counts"] == {
+        "MATERIALIZED": 1,
+        "FAILED": 1,
+        "IN_PROGRESS": 1,
+        "MISSING": 1,
+    }
     assert regional["runs_in_progress"] == [served.runs.started_run]
     assert regional["latest"]["partition_key"] == "eu"
 
@@ -47,21 +56,35 @@ def test_asset_detail_renders_every_metadata_type(served: Served) -> None:
     assert data["definition"]["step"] == "raw__orders"
     entries = {e["label"]: e for e in data["latest"]["metadata"]}
     assert entries["share"] == {"label": "share", "type": "float", "value": 0.25}
-    assert entries["preview"]["type"] == "md" and entries["preview"]["value"].startswith("| region |")
-    assert entries["schema"] == {"label": "schema", "type": "json", "value": {"columns": ["region", "amount"]}}
+    assert entries["preview"]["type"] == "md" and entries["preview"]["value"].startswith(
+        "| region |"
+    )
+    assert entries["schema"] == {
+        "label": "schema",
+        "type": "json",
+        "value": {"columns": ["region", "amount"]},
+    }
     assert entries["dashboard"]["href"] == "https://example.com/orders"
-    assert entries["sample"]["value"]["records"] == [{"region": "EU", "amount": 12.5}, {"region": "NA", "amount": 3.0}]
+    assert entries["sample"]["value"]["records"] == [
+        {"region": "EU", "amount": 12.5},
+        {"region": "NA", "amount": 3.0},
+    ]
     assert [c["name"] for c in entries["sample"]["value"]["columns"]] == ["region", "amount"]
     assert entries["location"]["type"] == "path" and entries["fresh"]["value"] is True
 
 
 def test_asset_detail_history_is_newest_first_and_pages_back(served: Served) -> None:
     history = served.json("/api/assets/raw/orders")["history"]
-    assert [m["run_id"] for m in history["materializations"]] == [served.runs.ok_run, served.runs.failed_run]
+    assert [m["run_id"] for m in history["materializations"]] == [
+        served.runs.ok_run,
+        served.runs.failed_run,
+    ]
     assert history["next_cursor"] is None
     first = served.json("/api/assets/raw/orders?history_limit=1")["history"]
     assert [m["run_id"] for m in first["materializations"]] == [served.runs.ok_run]
-    older = served.json(f"/api/assets/raw/orders?history_limit=1&history_cursor={first['next_cursor']}")
+    older = served.json(
+        f"/api/assets/raw/orders?history_limit=1&history_cursor={first['next_cursor']}"
+    )
     assert [m["run_id"] for m in older["history"]["materializations"]] == [served.runs.failed_run]
 
 
@@ -69,12 +92,29 @@ def test_partition_grid_statuses(served: Served) -> None:
     partitions = served.json("/api/assets/regional")["partitions"]
     cells = {c["key"]: c for c in partitions["cells"]}
     assert [c["key"] for c in partitions["cells"]] == ["eu", "us", "apac", "latam"]
-    assert cells["eu"]["status"] == "MATERIALIZED" and cells["eu"]["run_id"] == served.runs.regional_runs["eu"]
-    assert cells["us"]["status"] == "FAILED" and cells["us"]["run_id"] == served.runs.regional_runs["us"]
-    assert cells["apac"]["status"] == "IN_PROGRESS" and cells["apac"]["run_id"] == served.runs.started_run
-    assert cells["latam"] == {"key": "latam", "status": "MISSING", "run_id": None, "updated_at": None}
+    assert (
+        cells["eu"]["status"] == "MATERIALIZED"
+        and cells["eu"]["run_id"] == served.runs.regional_runs["eu"]
+    )
+    assert (
+        cells["us"]["status"] == "FAILED"
+        and cells["us"]["run_id"] == served.runs.regional_runs["us"]
+    )
+    assert (
+        cells["apac"]["status"] == "IN_PROGRESS"
+        and cells["apac"]["run_id"] == served.runs.started_run
+    )
+    assert cells["latam"] == {
+        "key": "latam",
+        "status": "MISSING",
+        "run_id": None,
+        "updated_at": None,
+    }
     assert [(r["start"], r["status"]) for r in partitions["ranges"]] == [
-        ("eu", "MATERIALIZED"), ("us", "FAILED"), ("apac", "IN_PROGRESS"), ("latam", "MISSING")
+        ("eu", "MATERIALIZED"),
+        ("us", "FAILED"),
+        ("apac", "IN_PROGRESS"),
+        ("latam", "MISSING"),
     ]
 
 
@@ -105,7 +145,10 @@ def test_runs_are_newest_first_filtered_and_paged(served: Served) -> None:
     assert len(runs) == 5 and runs[0]["run_id"] == served.runs.started_run
     assert [r["created_at"] for r in runs] == sorted((r["created_at"] for r in runs), reverse=True)
     failed = served.json("/api/runs?status=FAILURE")["runs"]
-    assert {r["run_id"] for r in failed} == {served.runs.failed_run, served.runs.regional_runs["us"]}
+    assert {r["run_id"] for r in failed} == {
+        served.runs.failed_run,
+        served.runs.regional_runs["us"],
+    }
     assert all(r["duration"] is not None and r["trigger"] == "manual" for r in failed)
     first = served.json("/api/runs?limit=2")
     assert len(first["runs"]) == 2 and first["next_cursor"]
@@ -129,7 +172,9 @@ def test_run_detail_has_steps_errors_and_the_user_exception(served: Served) -> N
     assert data["run"]["status"] == "FAILURE" and data["run"]["duration"] > 0
     steps = {s["step_key"]: s for s in data["steps"]}
     assert data["steps"][0]["step_key"] == "raw__orders"
-    assert steps["raw__orders"]["status"] == "SUCCEEDED" and steps["revenue"]["status"] == "SUCCEEDED"
+    assert (
+        steps["raw__orders"]["status"] == "SUCCEEDED" and steps["revenue"]["status"] == "SUCCEEDED"
+    )
     assert steps["broken"]["status"] == "FAILED"
     assert steps["broken"]["started_at"] <= steps["broken"]["ended_at"]
     assert steps["broken"]["error"]["error_type"] == "ValueError"
@@ -157,8 +202,17 @@ def test_a_run_in_progress_lists_its_planned_steps(served: Served) -> None:
     data = served.json(f"/api/runs/{served.runs.started_run}")
     assert data["run"]["status"] == "STARTED"
     assert data["steps"] == [
-        {"step_key": "regional", "status": "PENDING", "attempts": 0, "started_at": None, "ended_at": None,
-         "duration": None, "partition_key": None, "error": None, "log_lines": 0}
+        {
+            "step_key": "regional",
+            "status": "PENDING",
+            "attempts": 0,
+            "started_at": None,
+            "ended_at": None,
+            "duration": None,
+            "partition_key": None,
+            "error": None,
+            "log_lines": 0,
+        }
     ]
 
 
@@ -182,30 +236,48 @@ def test_jobs(served: Served) -> None:
 def test_automation_shows_next_ticks_cursors_and_recent_ticks(served: Served) -> None:
     data = served.json("/api/automation")
     [nightly] = data["schedules"]
-    assert nightly["job"] == "daily" and nightly["timezone"] == "Europe/Berlin" and nightly["cron"] == ["0 2 * * *"]
+    assert (
+        nightly["job"] == "daily"
+        and nightly["timezone"] == "Europe/Berlin"
+        and nightly["cron"] == ["0 2 * * *"]
+    )
     times = [t["time"] for t in nightly["next_ticks"]]
     assert len(times) == 5 and times == sorted(times) and times[0] > data["now"]
     assert all("T02:00:00+0" in t["local"] for t in nightly["next_ticks"])
     [sensor] = data["sensors"]
-    assert sensor["name"] == "new_files" and sensor["cursor"] == "c-1" and sensor["trigger"] == "every 60s"
-    assert [(t["status"], t["skip_reason"]) for t in sensor["recent_ticks"]] == [("SKIPPED", "no new files")]
+    assert (
+        sensor["name"] == "new_files"
+        and sensor["cursor"] == "c-1"
+        and sensor["trigger"] == "every 60s"
+    )
+    assert [(t["status"], t["skip_reason"]) for t in sensor["recent_ticks"]] == [
+        ("SKIPPED", "no new files")
+    ]
 
 
 def test_backfills_list_and_detail(served: Served) -> None:
     served.store.create_backfill(
-        BackfillRecord("bf-1", "regional_job", partition_keys=("eu", "us", "apac"), status=BackfillStatus.IN_PROGRESS)
+        BackfillRecord(
+            "bf-1",
+            "regional_job",
+            partition_keys=("eu", "us", "apac"),
+            status=BackfillStatus.IN_PROGRESS,
+        )
     )
     served.store.update_backfill(
         "bf-1",
         partition_statuses={"eu": PartitionStatus.MATERIALIZED, "us": PartitionStatus.FAILED},
         partition_run_ids={"eu": "r-eu", "us": "r-us"},
     )
-    [summary] = [b for b in served.json("/api/backfills")["backfills"] if b["backfill_id"] == "bf-1"]
+    [summary] = [
+        b for b in served.json("/api/backfills")["backfills"] if b["backfill_id"] == "bf-1"
+    ]
     assert summary["status"] == "IN_PROGRESS" and summary["partition_count"] == 3
     assert summary["counts"] == {"MATERIALIZED": 1, "FAILED": 1, "IN_PROGRESS": 0, "MISSING": 1}
     detail = served.json("/api/backfills/bf-1?partitions_limit=2")
     assert [(c["key"], c["status"], c["run_id"]) for c in detail["partitions"]["cells"]] == [
-        ("eu", "MATERIALIZED", "r-eu"), ("us", "FAILED", "r-us")
+        ("eu", "MATERIALIZED", "r-eu"),
+        ("us", "FAILED", "r-us"),
     ]
     assert detail["partitions"]["next_cursor"] == "2"
     missing = served.get("/api/backfills/bf-2")

@@ -33,11 +33,17 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UIServer]:
     key = AssetKey("events")
     for i, partition in enumerate(KEYS):
         if i % 100 == 42:
-            store.set_partition_status(key, partition, PartitionStatus.FAILED, "r-failed", timestamp=1.0)
+            store.set_partition_status(
+                key, partition, PartitionStatus.FAILED, "r-failed", timestamp=1.0
+            )
         elif i < 9_000:
-            store.record_materialization(MaterializationRecord(key, "r-ok", "events", 1.0 + i, partition_key=partition))
+            store.record_materialization(
+                MaterializationRecord(key, "r-ok", "events", 1.0 + i, partition_key=partition)
+            )
     for i in range(1_000):
-        store.create_run(RunRecord(f"run-{i:04d}", "daily", selection=("events",), created_at=1_000.0 + i))
+        store.create_run(
+            RunRecord(f"run-{i:04d}", "daily", selection=("events",), created_at=1_000.0 + i)
+        )
     with UIServer(Definitions(assets=[events]), store, port=0) as server:
         yield server
     store.close()
@@ -55,7 +61,12 @@ def test_a_page_of_ten_thousand_partitions(big: UIServer) -> None:
     assert response.status == 200 and seconds < BUDGET, seconds
     partitions = response.json()["partitions"]
     assert len(partitions["cells"]) == 10_000 and partitions["next_cursor"] is None
-    assert partitions["counts"] == {"MATERIALIZED": 8_910, "FAILED": 100, "IN_PROGRESS": 0, "MISSING": 990}
+    assert partitions["counts"] == {
+        "MATERIALIZED": 8_910,
+        "FAILED": 100,
+        "IN_PROGRESS": 0,
+        "MISSING": 990,
+    }
 
 
 def test_partition_pages_are_bounded(big: UIServer) -> None:
@@ -74,7 +85,9 @@ def test_a_thousand_runs(big: UIServer) -> None:
     response, seconds = timed(big.url + "/api/runs?limit=1000")
     assert response.status == 200 and seconds < BUDGET, seconds
     runs = response.json()["runs"]
-    assert len(runs) == 1_000 and runs[0]["run_id"] == "run-0999" and runs[-1]["run_id"] == "run-0000"
+    assert (
+        len(runs) == 1_000 and runs[0]["run_id"] == "run-0999" and runs[-1]["run_id"] == "run-0000"
+    )
     default = fetch(big.url + "/api/runs").json()
     assert len(default["runs"]) == 50 and default["next_cursor"]
     assert len(fetch(big.url + "/api/runs?limit=5000").json()["runs"]) == 1_000  # capped at 1,000

@@ -29,7 +29,9 @@ def test_hostile_description_and_metadata_never_leave_the_server_as_markup(serve
             assert payload not in body, (path, payload)
         assert "<script>" not in body.replace('<script src="/static/app.js" defer></script>', "")
     detail = served.json("/api/assets/revenue")
-    assert detail["asset"]["description"] == ui_project.XSS_DESCRIPTION  # the data survives, escaped
+    assert (
+        detail["asset"]["description"] == ui_project.XSS_DESCRIPTION
+    )  # the data survives, escaped
     raw = served.get("/api/assets/revenue").body.decode()
     assert "\\u003cscript\\u003ealert(" in raw
 
@@ -43,10 +45,19 @@ def test_a_javascript_url_is_text_not_a_link(served: Served) -> None:
 
 def test_the_page_never_assigns_html() -> None:
     script = _static("app.js")
-    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+    for sink in (
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+        "new Function",
+    ):
         assert sink not in script.split("\n", 3)[3], sink  # the header comment names them
     page = _static("index.html")
-    assert not re.search(r"<script(?![^>]*\bsrc=)", page), "no inline scripts (the CSP forbids them)"
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page), (
+        "no inline scripts (the CSP forbids them)"
+    )
     assert not re.search(r"\son[a-z]+=", page), "no inline event handlers"
     assert "style=" not in page
 
@@ -59,7 +70,10 @@ def test_responses_carry_strict_headers(served: Served) -> None:
     assert page.headers["X-Frame-Options"] == "DENY"
     api = served.get("/api/runs")
     assert api.headers["Content-Type"] == "application/json; charset=utf-8"
-    assert api.headers["Cache-Control"] == "no-store" and api.headers["X-Content-Type-Options"] == "nosniff"
+    assert (
+        api.headers["Cache-Control"] == "no-store"
+        and api.headers["X-Content-Type-Options"] == "nosniff"
+    )
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
@@ -75,7 +89,10 @@ def test_a_foreign_host_header_is_refused(served: Served) -> None:
     refused = served.get("/api/runs", headers={"Host": f"evil.example:{served.server.port}"})
     assert refused.status == 403 and refused.json()["error"] == "forbidden_host"
     for host in ("localhost", "127.0.0.1", "ui.localhost"):
-        assert served.get("/api/overview", headers={"Host": f"{host}:{served.server.port}"}).status == 200
+        assert (
+            served.get("/api/overview", headers={"Host": f"{host}:{served.server.port}"}).status
+            == 200
+        )
 
 
 def test_binds_loopback_by_default_and_releases_the_port() -> None:
@@ -89,7 +106,9 @@ def test_binds_loopback_by_default_and_releases_the_port() -> None:
             UIServer(Definitions(), InMemoryStateStore(), port=port).start()
     assert not server.running
     server.stop()  # stopping twice is harmless
-    with UIServer(Definitions(), InMemoryStateStore(), port=port) as again:  # the port is free again
+    with UIServer(
+        Definitions(), InMemoryStateStore(), port=port
+    ) as again:  # the port is free again
         assert fetch(again.url + "/api/overview").status == 200
 
 

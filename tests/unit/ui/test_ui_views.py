@@ -21,7 +21,12 @@ from aloft.ui.metadata import metadata_entries, safe_href
 from aloft.ui.partitions import partition_grid
 from aloft.ui.steps import step_summaries
 
-M, F, P, X = (PartitionStatus.MATERIALIZED, PartitionStatus.FAILED, PartitionStatus.IN_PROGRESS, PartitionStatus.MISSING)
+M, F, P, X = (
+    PartitionStatus.MATERIALIZED,
+    PartitionStatus.FAILED,
+    PartitionStatus.IN_PROGRESS,
+    PartitionStatus.MISSING,
+)
 
 
 def _spec(name: str, upstream: list[str], group: str = "default") -> AssetsDefinition:
@@ -30,7 +35,9 @@ def _spec(name: str, upstream: list[str], group: str = "default") -> AssetsDefin
 
 def _graph(edges: dict[str, list[str]], groups: dict[str, str] | None = None) -> AssetGraph:
     groups = groups or {}
-    return AssetGraph.from_assets([_spec(n, ups, groups.get(n, "default")) for n, ups in edges.items()])
+    return AssetGraph.from_assets(
+        [_spec(n, ups, groups.get(n, "default")) for n, ups in edges.items()]
+    )
 
 
 # -- layout -------------------------------------------------------------------------------------
@@ -42,11 +49,18 @@ def test_layout_puts_each_asset_right_of_its_upstreams_without_overlaps() -> Non
     nodes = {n.key: n for n in drawing.nodes}
     for edge in drawing.edges:
         assert nodes[edge.source].x + NODE_WIDTH < nodes[edge.target].x
-    assert {(e.source, e.target) for e in drawing.edges} == {("a", "b"), ("a", "c"), ("b", "d"), ("c", "d")}
+    assert {(e.source, e.target) for e in drawing.edges} == {
+        ("a", "b"),
+        ("a", "c"),
+        ("b", "d"),
+        ("c", "d"),
+    }
     boxes = [(n.x, n.y) for n in drawing.nodes]
     assert len(set(boxes)) == len(boxes)
     for n in drawing.nodes:
-        assert n.x >= 0 and n.x + NODE_WIDTH <= drawing.width and n.y + NODE_HEIGHT <= drawing.height
+        assert (
+            n.x >= 0 and n.x + NODE_WIDTH <= drawing.width and n.y + NODE_HEIGHT <= drawing.height
+        )
 
 
 def test_layout_is_deterministic_and_reduces_crossings() -> None:
@@ -65,7 +79,11 @@ def test_layout_keeps_groups_together_within_a_level() -> None:
 
 
 def test_layout_of_a_thousand_assets_is_fast() -> None:
-    edges = {f"n{i:04d}": ([f"n{i - 1:04d}"] if i % 25 else []) + ([f"n{i - 30:04d}"] if i >= 30 and i % 7 == 0 else []) for i in range(1000)}
+    edges = {
+        f"n{i:04d}": ([f"n{i - 1:04d}"] if i % 25 else [])
+        + ([f"n{i - 30:04d}"] if i >= 30 and i % 7 == 0 else [])
+        for i in range(1000)
+    }
     graph = _graph(edges)
     started = time.perf_counter()
     drawing = layout_asset_graph(graph)
@@ -83,7 +101,9 @@ def test_grid_combines_keys_records_and_runs_in_progress() -> None:
         "c": PartitionStatusRecord("c", M, "r3", 30.0),
         "gone": PartitionStatusRecord("gone", M, "r0", 1.0),  # no longer a partition: ignored
     }
-    running = RunRecord("r9", "job", RunStatus.STARTED, partition_range=("b", "d"), created_at=19.0, started_at=20.0)
+    running = RunRecord(
+        "r9", "job", RunStatus.STARTED, partition_range=("b", "d"), created_at=19.0, started_at=20.0
+    )
     grid = partition_grid(["a", "b", "c", "d", "e"], records, [running])
     assert grid.statuses == (M, P, M, P, X)  # c was settled after r9 started
     assert grid.run_ids == ("r1", "r9", "r3", "r9", None)
@@ -102,7 +122,11 @@ def test_grid_ignores_runs_for_unknown_partitions() -> None:
 
 def test_grid_pages_and_ranges_of_ten_thousand_partitions() -> None:
     keys = [f"{i:05d}" for i in range(10_000)]
-    records = {k: PartitionStatusRecord(k, F if i == 5000 else M, "r", 1.0) for i, k in enumerate(keys) if i < 9000}
+    records = {
+        k: PartitionStatusRecord(k, F if i == 5000 else M, "r", 1.0)
+        for i, k in enumerate(keys)
+        if i < 9000
+    }
     started = time.perf_counter()
     grid = partition_grid(keys, records)
     ranges = grid.ranges()
@@ -146,7 +170,14 @@ def test_metadata_entries_bound_long_values() -> None:
 def test_only_safe_schemes_become_links() -> None:
     assert safe_href("https://a.example/x?y=1") == "https://a.example/x?y=1"
     assert safe_href("mailto:team@example.com") == "mailto:team@example.com"
-    for bad in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,<b>", "vbscript:x", "//evil", 42):
+    for bad in (
+        "javascript:alert(1)",
+        " JavaScript:alert(1)",
+        "data:text/html,<b>",
+        "vbscript:x",
+        "//evil",
+        42,
+    ):
         assert safe_href(bad) is None
     [entry] = metadata_entries({"link": {"type": "url", "value": "JAVASCRIPT:alert(1)"}})
     assert "href" not in entry
@@ -158,15 +189,31 @@ def test_only_safe_schemes_become_links() -> None:
 def test_step_rows_follow_retries_to_the_final_outcome() -> None:
     events = [
         StepEvent("r", "a", StepEventType.STARTED, timestamp=1.0),
-        StepEvent("r", "a", StepEventType.RETRIED, timestamp=2.0, error=StepError("IOError", "flaky")),
+        StepEvent(
+            "r", "a", StepEventType.RETRIED, timestamp=2.0, error=StepError("IOError", "flaky")
+        ),
         StepEvent("r", "b", StepEventType.SKIPPED, timestamp=2.5, message="upstream failed"),
         StepEvent("r", "a", StepEventType.STARTED, timestamp=3.0, attempt=2),
-        StepEvent("r", "a", StepEventType.SUCCEEDED, timestamp=5.0, attempt=2, duration=2.0, logs=("x", "y")),
+        StepEvent(
+            "r",
+            "a",
+            StepEventType.SUCCEEDED,
+            timestamp=5.0,
+            attempt=2,
+            duration=2.0,
+            logs=("x", "y"),
+        ),
     ]
     rows = {r["step_key"]: r for r in step_summaries(events)}
     assert list(rows) == ["a", "b"]
     a = rows["a"]
-    assert (a["status"], a["attempts"], a["started_at"], a["ended_at"], a["duration"]) == ("SUCCEEDED", 2, 1.0, 5.0, 4.0)
+    assert (a["status"], a["attempts"], a["started_at"], a["ended_at"], a["duration"]) == (
+        "SUCCEEDED",
+        2,
+        1.0,
+        5.0,
+        4.0,
+    )
     assert a["error"]["error_type"] == "IOError" and a["log_lines"] == 2
     assert rows["b"]["status"] == "SKIPPED" and rows["b"]["started_at"] is None
     retrying = {r["step_key"]: r for r in step_summaries(events[:2])}["a"]

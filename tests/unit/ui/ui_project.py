@@ -75,7 +75,9 @@ def regional(context: AssetExecutionContext) -> str:
 
 
 daily = define_asset_job("daily", selection="raw/orders+")
-nightly = ScheduleDefinition(name="nightly", job=daily, cron_schedule="0 2 * * *", execution_timezone="Europe/Berlin")
+nightly = ScheduleDefinition(
+    name="nightly", job=daily, cron_schedule="0 2 * * *", execution_timezone="Europe/Berlin"
+)
 
 
 @sensor(job=daily, minimum_interval_seconds=60)
@@ -84,7 +86,10 @@ def new_files(context: Any) -> SkipReason:
 
 
 DEFS = Definitions(
-    assets=[vendor_feed, orders, revenue, broken, regional], jobs=[daily], schedules=[nightly], sensors=[new_files]
+    assets=[vendor_feed, orders, revenue, broken, regional],
+    jobs=[daily],
+    schedules=[nightly],
+    sensors=[new_files],
 )
 
 
@@ -107,10 +112,16 @@ def populate(store: StateStore) -> Populated:
     ok = materialize_to_memory(assets, instance=store, selection="raw/orders or revenue")
     regional_runs = {}
     for region in ("eu", "us"):
-        result = materialize_to_memory([regional], instance=store, partition_key=region, raise_on_error=False)
+        result = materialize_to_memory(
+            [regional], instance=store, partition_key=region, raise_on_error=False
+        )
         regional_runs[region] = result.run_id
-    started = store.create_run(RunRecord("run-in-progress", "__ASSET_JOB", selection=("regional",), partition_key="apac"))
+    started = store.create_run(
+        RunRecord("run-in-progress", "__ASSET_JOB", selection=("regional",), partition_key="apac")
+    )
     store.update_run_status(started.run_id, RunStatus.STARTED)
-    store.add_tick(TickRecord("new_files", TickStatus.SKIPPED, skip_reason="no new files", cursor="c-1"))
+    store.add_tick(
+        TickRecord("new_files", TickStatus.SKIPPED, skip_reason="no new files", cursor="c-1")
+    )
     store.set_sensor_cursor("new_files", "c-1")
     return Populated(failed.run_id, ok.run_id, regional_runs, started.run_id)
