@@ -67,3 +67,18 @@ def test_s3_sensor_preview_needs_an_event(project: Path, capsys: pytest.CaptureF
     (evaluation,) = json.loads(out)["evaluations"]
     assert evaluation["event"] == "s3://landing-bucket/orders/2021-11-11.csv"
     assert evaluation["run_requests"][0]["tags"]["key"] == "orders/2021-11-11.csv"
+    event["detail"]["object"].pop("key")
+    (project / "broken.json").write_text(json.dumps(event))
+    code, _, err = run(capsys, "sensor", "preview", "drops", "--event", "broken.json")
+    assert code == 1 and "sensor 'drops' failed" in err and "key" in err
+    (project / "garbage.json").write_text("{")
+    code, _, err = run(capsys, "sensor", "preview", "drops", "--event", "garbage.json")
+    assert code == 2 and "--event garbage.json" in err
+
+
+def test_the_automation_cursor_can_be_read_and_reset(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "sensor", "cursor", "automation")[1].strip() == "(no cursor)"
+    run(capsys, "daemon", "--once", "--workers", "0")
+    assert json.loads(run(capsys, "sensor", "cursor", "automation")[1])["v"] == 1
+    assert run(capsys, "sensor", "cursor", "automation", "--set", "")[0] == 0
+    assert run(capsys, "sensor", "cursor", "automation")[1].strip() == "(no cursor)"

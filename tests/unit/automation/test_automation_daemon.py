@@ -191,3 +191,16 @@ def test_describe_names_what_runs_and_what_feeds_s3_sensors(store: Any) -> None:
     everything = _daemon(defs, store, clock, include_stopped=True).describe()
     assert everything[0] == "schedule weekly: 0 0 * * 0 (UTC) -> job ingest; next tick 2024-01-07T00:00:00+00:00"
     assert everything[1] == "sensor idle: every 30s -> job ingest"
+
+
+def test_an_unreadable_schedule_cursor_restarts_from_now_without_a_burst(store: Any, caplog: Any) -> None:
+    hourly = ScheduleDefinition(name="hourly", job=ingest, cron_schedule="0 * * * *", default_status=RUNNING)
+    defs = make_defs(schedules=[hourly])
+    store.set_sensor_cursor(schedule_cursor_name("hourly"), "last tuesday")
+    clock = FakeClock(datetime(2024, 1, 1, 10, 30, tzinfo=UTC))
+    daemon = _daemon(defs, store, clock)
+    assert daemon.run_once().schedule_ticks == []
+    assert "unreadable daemon cursor 'last tuesday'" in caplog.text
+    assert store.get_sensor_cursor(schedule_cursor_name("hourly")) == clock.now().isoformat()
+    clock.advance(minutes=31)
+    assert len(daemon.run_once().schedule_ticks) == 1  # then the next tick fires as usual

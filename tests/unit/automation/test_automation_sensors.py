@@ -299,6 +299,20 @@ class TestRunStatusSensors:
         (new,) = result.new_run_ids
         assert store.get_run(new).run_key == "sensor:after_ingest:a"
 
+    def test_a_cursor_it_cannot_read_fails_the_tick_and_is_kept(self, store: Any) -> None:
+        seen: list[str] = []
+
+        @run_failure_sensor
+        def paged(context: RunFailureSensorContext) -> None:
+            seen.append(context.dagster_run.run_id)
+
+        defs = make_defs(sensors=[paged])
+        store.set_sensor_cursor("paged", "r1")  # a run id, as an older aloft might have stored
+        self._finish(store, "r2", RunStatus.FAILURE)
+        result = evaluate_sensor(defs, paged, store, InProcessRunLauncher(defs, store))
+        assert result.failed and "aloft sensor cursor paged --set ''" in (result.tick.error or "")
+        assert store.get_sensor_cursor("paged") == "r1" and seen == []
+
     def test_context_builder_for_unit_tests(self) -> None:
         run = RunRecord("r9", "ingest", status=RunStatus.FAILURE)
         context = build_run_status_sensor_context("alert", run)
