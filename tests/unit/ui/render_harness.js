@@ -51,6 +51,11 @@ class FakeElement extends FakeNode {
   setAttribute(name, value) { this.attributes[name] = String(value); }
   getAttribute(name) { return name in this.attributes ? this.attributes[name] : null; }
   addEventListener(type, fn) { (this.listeners[type] = this.listeners[type] || []).push(fn); }
+  querySelectorAll(selector) {
+    // Only what app.js asks for: details elements (never open here).
+    if (!selector.startsWith("details")) throw new Error("unsupported selector " + selector);
+    return [];
+  }
   set innerHTML(_) { throw new Error("innerHTML assigned"); }
   set outerHTML(_) { throw new Error("outerHTML assigned"); }
   insertAdjacentHTML() { throw new Error("insertAdjacentHTML called"); }

@@ -313,7 +313,10 @@ async function render() {
     result = { el: errorView(err) };
   }
   if (seq !== renderSeq) return;  // a newer navigation won
+  // A refresh keeps what the reader opened (tracebacks, metadata, ticks).
+  const opened = new Set(Array.from(main.querySelectorAll("details[open][data-id]"), (d) => d.dataset.id));
   main.replaceChildren(result.el);
+  for (const d of main.querySelectorAll("details[data-id]")) if (opened.has(d.dataset.id)) d.open = true;
   if (result.refresh) {
     refreshTimer = setTimeout(() => { if (!document.hidden) render(); else refreshTimer = setTimeout(render, result.refresh); }, result.refresh);
   }
@@ -486,7 +489,7 @@ async function assetView(key, query) {
   const history = data.history;
   const historyRows = history.materializations.map((m) => h("tr", null,
     h("td", null, when(m.timestamp)), h("td", null, runLink(m.run_id)), h("td", null, m.partition_key || "-"),
-    h("td", null, m.metadata.length ? h("details", null, h("summary", null, metadataInline(m.metadata), ` (${m.metadata.length})`), metadataList(m.metadata)) : h("span", { class: "muted" }, "-"))));
+    h("td", null, m.metadata.length ? h("details", { "data-id": `meta-${m.run_id}-${m.partition_key}-${m.timestamp}` }, h("summary", null, metadataInline(m.metadata), ` (${m.metadata.length})`), metadataList(m.metadata)) : h("span", { class: "muted" }, "-"))));
   parts.push(card("Materializations", historyRows.length ? table(["time", "run", "partition", "metadata"], historyRows) : h("p", { class: "muted" }, "None recorded."),
     h("div", { class: "row pager" },
       query.history_cursor ? link(base + queryString(Object.assign({}, query, { history_cursor: null })), "newest") : null,
@@ -569,7 +572,7 @@ async function runView(runId, query) {
   for (const e of data.errors) {
     parts.push(h("section", { class: "card error" }, h("h2", null, `${e.step_key} failed (attempt ${e.attempt})`),
       h("p", null, h("strong", null, e.error_type + ": "), e.message),
-      e.traceback ? h("details", null, h("summary", null, "traceback"), h("pre", null, e.traceback)) : null));
+      e.traceback ? h("details", { "data-id": `tb-${e.step_key}-${e.attempt}` }, h("summary", null, "traceback"), h("pre", null, e.traceback)) : null));
   }
   const tl = timeline(r, data.steps);
   parts.push(card("Steps", tl, table(["step", "status", "attempts", "started", "duration", "log lines"], data.steps.map((st) => h("tr", null,
@@ -626,12 +629,12 @@ async function automationView() {
     h("td", null, sc.job || "-"), h("td", null, h("code", null, sc.cron.join(" | ")), h("div", { class: "muted" }, sc.timezone)),
     h("td", null, badge(sc.default_status)),
     h("td", null, sc.error ? h("span", { class: "badge FAILED" }, sc.error) : sc.next_ticks.map((t) => h("div", { class: "mono", title: "your time: " + fmtTime(t.time) }, t.local.replace("T", " ").slice(0, 16)))),
-    h("td", null, h("details", null, h("summary", null, sc.recent_ticks.length ? `${sc.recent_ticks.length} recent` : "none"), ticksTable(sc.recent_ticks)))));
+    h("td", null, h("details", { "data-id": "ticks-" + sc.name }, h("summary", null, sc.recent_ticks.length ? `${sc.recent_ticks.length} recent` : "none"), ticksTable(sc.recent_ticks)))));
   const sensors = data.sensors.map((se) => h("tr", null,
     h("td", null, h("strong", null, se.name), se.description ? h("div", { class: "muted" }, se.description) : null),
     h("td", null, se.type), h("td", null, se.job || "-"), h("td", null, h("code", null, se.trigger)), h("td", null, badge(se.default_status)),
     h("td", null, se.cursor === null ? h("span", { class: "muted" }, "none") : h("code", null, se.cursor)),
-    h("td", null, h("details", null, h("summary", null, se.recent_ticks.length ? `${se.recent_ticks.length} recent` : "none"), ticksTable(se.recent_ticks)))));
+    h("td", null, h("details", { "data-id": "ticks-" + se.name }, h("summary", null, se.recent_ticks.length ? `${se.recent_ticks.length} recent` : "none"), ticksTable(se.recent_ticks)))));
   const cond = data.conditions;
   const conditions = cond.assets.map((c) => h("tr", null, h("td", null, assetLink(c.asset)), h("td", null, c.conditions.join("; ")),
     h("td", null, c.last_requested ? when(c.last_requested) : "-"),
