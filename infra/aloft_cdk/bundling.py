@@ -34,13 +34,20 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "PACKAGED_APP",
     "PROVIDED_BY_LAMBDA_RUNTIME",
     "BundleError",
     "BundlePlan",
     "aloft_source_root",
     "build_bundle",
+    "functions_dir",
     "runtime_requirements",
 ]
+
+# What aloft_cdk ships besides its modules: the CDK app (app.py, cdk.json, package.json and
+# its lock) and the Lambda handlers. In a checkout these are links to infra/ and functions/;
+# a wheel carries copies, so `pip install aloft[infra]` can deploy without a checkout.
+PACKAGED_APP = Path(__file__).resolve().parent / "cdk-app"
 
 # Provided by the Lambda Python runtime (boto3 and botocore's own dependencies); bundling them
 # only adds size, and a second urllib3 next to the runtime's botocore is a known breakage.
@@ -67,27 +74,36 @@ def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def aloft_source_root() -> Path:
-    """The checkout aloft runs from (it holds ``sdk/aloft`` and ``functions/``).
-
-    The Lambda handlers in ``functions/`` are not part of the installed
-    package, so deploying needs the checkout (an editable install).
-    """
+def aloft_source_root() -> Path | None:
+    """The checkout aloft runs from (``pyproject.toml``, ``sdk/aloft``), or None for a wheel install."""
     import aloft
 
     root = Path(aloft.__file__).resolve().parents[2]
-    if not (root / "functions").is_dir():
-        raise BundleError(
-            f"cannot find aloft's functions/ directory next to {Path(aloft.__file__).parent}; "
-            "deploy from a checkout of aloft installed with `pip install -e .`"
-        )
-    return root
-
-
-def _requirement_lines(root: Path) -> list[str]:
-    """aloft's requirements with their markers: from pyproject.toml (fresh) or installed metadata."""
     pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
+    in_checkout = (root / "sdk" / "aloft").is_dir() and pyproject.is_file()
+    if (
+        in_checkout
+        and tomllib.loads(pyproject.read_text()).get("project", {}).get("name") == "aloft"
+    ):
+        return root
+    return None
+
+
+def functions_dir() -> Path:
+    """The Lambda handlers: ``functions/`` of the checkout, or their copy inside an installed aloft_cdk."""
+    found = (PACKAGED_APP / "functions").resolve()
+    if not (found / "run_step" / "handler.py").is_file():
+        raise BundleError(
+            f"aloft's Lambda handlers are missing (expected {found}/run_step/handler.py): "
+            "reinstall aloft with `pip install 'aloft[infra]'`, or deploy from a checkout"
+        )
+    return found
+
+
+def _requirement_lines(root: Path | None) -> list[str]:
+    """aloft's requirements with their markers: from pyproject.toml (fresh) or installed metadata."""
+    pyproject = root / "pyproject.toml" if root is not None else None
+    if pyproject is not None and pyproject.is_file():
         project = tomllib.loads(pyproject.read_text()).get("project", {})
         if project.get("name") == "aloft":
             lines = list(project.get("dependencies", []))
@@ -113,7 +129,7 @@ def runtime_requirements(
     """
     wanted = set(extras)
     result = []
-    for line in _requirement_lines(root or aloft_source_root()):
+    for line in _requirement_lines(root or aloft_source_root()):  # None: the installed metadata
         requirement, _, marker = line.partition(";")
         extra = _EXTRA_MARKER.search(marker)
         if marker.strip() and (extra is None or extra.group(1) not in wanted):
@@ -170,16 +186,17 @@ class BundlePlan:
         cls, *, project_root: Path, definitions_module: str, python_version: str = "3.12"
     ) -> BundlePlan:
         """The functions' code: aloft, its runtime dependencies, the handlers and the user's package."""
-        source = aloft_source_root()
-        copies: list[tuple[Path, str]] = [(source / "sdk" / "aloft", "aloft")]
+        import aloft
+
+        copies: list[tuple[Path, str]] = [(Path(aloft.__file__).resolve().parent, "aloft")]
         copies += [
             (path, path.name)
-            for path in sorted((source / "functions").iterdir())
+            for path in sorted(functions_dir().iterdir())
             if path.suffix == ".py" or (path.is_dir() and path.name != "__pycache__")
         ]
         copies.append(_user_package(project_root, definitions_module))
         return cls(
-            requirements=tuple(runtime_requirements(source)),
+            requirements=tuple(runtime_requirements(aloft_source_root())),
             copies=tuple(copies),
             python_version=python_version,
         )

@@ -19,7 +19,7 @@ from constructs import Construct
 from aloft.storage import dynamodb_schema as schema
 from aloft_cdk import nag
 from aloft_cdk.alarms import Alarms
-from aloft_cdk.bundling import BundlePlan, aloft_source_root, local_bundling
+from aloft_cdk.bundling import BundlePlan, functions_dir, local_bundling
 from aloft_cdk.functions import RuntimeFunctions, log_retention
 from aloft_cdk.pipelines import Pipelines
 from aloft_cdk.settings import DeploySettings
@@ -145,7 +145,7 @@ class AloftProject(Construct):
                 "ALOFT_STATE_MACHINE_ARN_PREFIX": machine_arn_prefix,
             },
             log_retention_days=settings.log_retention_days,
-            functions_dir=aloft_source_root() / "functions",
+            functions_dir=functions_dir(),
         )
         for fn in self.functions.all:
             fn.function.add_environment("ALOFT_FUNCTION_ROLE", fn.role_name)
@@ -198,7 +198,7 @@ class AloftProject(Construct):
             python_version=settings.python_version,
         )
         code = lambda_.Code.from_asset(
-            str(aloft_source_root() / "functions"),
+            str(functions_dir()),
             asset_hash_type=AssetHashType.OUTPUT,
             bundling=BundlingOptions(
                 image=image,

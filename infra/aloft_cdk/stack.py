@@ -34,7 +34,7 @@ __all__ = [
 SKIP_BUNDLING_ENV = "ALOFT_SKIP_BUNDLING"
 # Context keys the CLI passes (`-c aloft:stage=prod`); each overrides the [tool.aloft] key of that name.
 CONTEXT_PREFIX = "aloft:"
-_CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
+_CDK_JSON = Path(__file__).resolve().parent / "cdk-app" / "cdk.json"  # infra/cdk.json
 
 
 def feature_flags() -> dict[str, Any]:

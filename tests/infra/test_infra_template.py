@@ -413,11 +413,11 @@ def test_functions_trace_are_sized_and_async_ones_have_dead_letter_queues(projec
 def test_every_handler_exists_in_functions() -> None:
     import pytest
 
-    from aloft_cdk.bundling import aloft_source_root
+    from aloft_cdk.bundling import functions_dir as packaged_functions
     from aloft_cdk.functions import handler_for
     from aloft_cdk.settings import FUNCTION_ROLES
 
-    functions_dir = aloft_source_root() / "functions"
+    functions_dir = packaged_functions()
     missing = []
     for role in FUNCTION_ROLES:
         module, _, attribute = handler_for(role, functions_dir).rpartition(".")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
 import shlex
 import shutil
@@ -32,7 +33,7 @@ from aloft.cli.loading import load_definitions
 from aloft.cli.project import ProjectSettings, find_project
 from aloft.errors import AloftError
 
-__all__ = ["DeployError", "cdk_command", "cdk_context", "locate_infra", "register"]
+__all__ = ["APP_FILES", "DeployError", "cdk_command", "cdk_context", "locate_infra", "register"]
 
 # The CDK CLI that `npm ci --prefix infra` installs from infra/package-lock.json.
 CDK_BIN = Path("node_modules") / ".bin" / "cdk"
@@ -94,20 +95,39 @@ def register(commands: Any) -> None:
         parser.set_defaults(handler=_run, cdk_command=name)
 
 
-def locate_infra() -> Path:
-    """The ``infra/`` directory of the aloft checkout (``$ALOFT_INFRA_DIR`` wins)."""
+# The files of the CDK app the CLI runs; aloft_cdk ships them in its cdk-app/ directory.
+APP_FILES = ("app.py", "cdk.json", "package.json", "package-lock.json")
+
+
+def locate_infra(project_root: Path | None = None) -> Path:
+    """The CDK app directory the CDK CLI runs in (it holds ``app.py``, ``cdk.json``, ``node_modules``).
+
+    ``$ALOFT_INFRA_DIR`` wins; then the ``infra/`` of the checkout aloft runs from;
+    for aloft installed from a wheel, ``<project>/.aloft/cdk``, written from the
+    app that ``aloft_cdk`` ships (its CDK CLI is installed there by ``npm ci --prefix``).
+    """
     override = os.environ.get("ALOFT_INFRA_DIR")
     if override:
         return Path(override).resolve()
     import aloft
 
     infra = Path(aloft.__file__).resolve().parents[2] / "infra"
-    if not (infra / "app.py").is_file():
+    if (infra / "app.py").is_file():
+        return infra
+    spec = importlib.util.find_spec("aloft_cdk")
+    packaged = Path(spec.origin).parent / "cdk-app" if spec is not None and spec.origin else None
+    if packaged is None or not all((packaged / name).is_file() for name in APP_FILES):
         raise DeployError(
-            f"cannot find aloft's CDK app (expected {infra}/app.py): deploy from a checkout of aloft "
-            "installed with `pip install -e '.[infra]'`, or set ALOFT_INFRA_DIR to its infra/ directory"
+            "cannot find aloft's CDK app: install aloft with its infra extra "
+            "(`pip install 'aloft[infra]'`), or set ALOFT_INFRA_DIR to a checkout's infra/ directory"
         )
-    return infra
+    target = (project_root or Path.cwd()).resolve() / ".aloft" / "cdk"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in APP_FILES:
+        content = (packaged / name).read_bytes()
+        if not (target / name).is_file() or (target / name).read_bytes() != content:
+            (target / name).write_bytes(content)
+    return target
 
 
 def _import_infra(infra: Path, module: str) -> Any:
@@ -196,7 +216,7 @@ def _run(args: argparse.Namespace) -> int:
             name=project.name,
             extra=project.extra,
         )
-    infra = locate_infra()
+    infra = locate_infra(project.root)
     settings = _settings(project, args, infra)
     _preflight(settings, infra)
     _check_tools(infra)
