@@ -2,8 +2,8 @@
 
 Dagster's names and semantics, deployed on EventBridge Scheduler (schedules,
 polled sensors), EventBridge rules on S3 "Object Created" events (S3 sensors)
-and DynamoDB Streams (automation); run locally by ``aloft daemon``. See
-``docs/automation.md``.
+and DynamoDB Streams (automation); run locally by ``aloft daemon`` and
+``aloft dev`` (``AutomationDaemon``). See ``docs/automation.md``.
 
 Example:
     >>> from aloft import define_asset_job
@@ -21,6 +21,8 @@ from aloft.automation.conditions import FreshnessPolicy as FreshnessPolicy
 from aloft.automation.cron import execution_name as execution_name
 from aloft.automation.cron import next_ticks as next_ticks
 from aloft.automation.cron import to_eventbridge_cron as to_eventbridge_cron
+from aloft.automation.daemon import AutomationDaemon as AutomationDaemon
+from aloft.automation.daemon import SqsEventSource as SqsEventSource
 from aloft.automation.errors import CronError as CronError
 from aloft.automation.errors import CursorError as CursorError
 from aloft.automation.errors import S3EventError as S3EventError
@@ -63,6 +65,7 @@ from aloft.automation.sensor import sensor as sensor
 
 __all__ = [
     "AutomationCondition",
+    "AutomationDaemon",
     "CloudRunLauncher",
     "CronError",
     "CursorError",
@@ -87,6 +90,7 @@ __all__ = [
     "SensorEvaluationError",
     "SensorResult",
     "SkipReason",
+    "SqsEventSource",
     "UnsupportedCronError",
     "asset_sensor",
     "build_run_status_sensor_context",

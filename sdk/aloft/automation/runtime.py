@@ -56,6 +56,7 @@ from aloft.storage.base import StateStore
 
 __all__ = [
     "AutomationRuntime",
+    "automation_stream_filter",
     "cloud_launcher",
     "handle_automation_event",
     "handle_schedule_tick",
@@ -269,6 +270,30 @@ def updated_assets_from_stream(records: Sequence[Mapping[str, Any]]) -> list[Ass
             except ValueError:
                 _log.warning("ignoring a stream record with an unreadable asset key: %r", pk)
     return list(found)
+
+
+def automation_stream_filter() -> dict[str, Any]:
+    """The Lambda event filter pattern of the ``automation`` function's DynamoDB Streams source.
+
+    Only writes of an asset's latest materialization (``ASSET#<key>`` with
+    ``LATEST`` or ``PLATEST#<partition>``) should invoke the function: without
+    the filter every write to the table (step events, ticks, the automation
+    cursor itself) invokes it for nothing.
+
+    Example:
+        >>> pattern = automation_stream_filter()
+        >>> pattern["dynamodb"]["Keys"]["sk"]["S"]
+        ['LATEST', {'prefix': 'PLATEST#'}]
+    """
+    return {
+        "eventName": ["INSERT", "MODIFY"],
+        "dynamodb": {
+            "Keys": {
+                "pk": {"S": [{"prefix": "ASSET#"}]},
+                "sk": {"S": ["LATEST", {"prefix": "PLATEST#"}]},
+            }
+        },
+    }
 
 
 def evaluate_due_sensors(runtime: AutomationRuntime, now: datetime) -> list[dict[str, Any]]:

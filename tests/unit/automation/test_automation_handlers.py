@@ -14,6 +14,7 @@ from aloft.automation.launcher import CloudRunLauncher, InProcessRunLauncher
 from aloft.automation.run_request import DefaultSensorStatus, RunRequest
 from aloft.automation.runtime import (
     AutomationRuntime,
+    automation_stream_filter,
     handle_automation_event,
     handle_schedule_tick,
     handle_sensor_event,
@@ -140,6 +141,28 @@ class TestAutomationEvent:
             ("REMOVE", "ASSET#gone", "LATEST"),
         )
         assert [k.to_user_string() for k in updated_assets_from_stream(event["Records"])] == ["orders"]
+
+    def test_the_stream_filter_passes_exactly_the_records_automation_reads(self) -> None:
+        def matches(pattern: Any, value: Any) -> bool:  # Lambda event filtering: exact values and prefixes
+            if isinstance(pattern, dict):
+                return isinstance(value, dict) and all(matches(p, value.get(k)) for k, p in pattern.items())
+            return any(
+                (isinstance(option, dict) and isinstance(value, str) and value.startswith(option["prefix"]))
+                or option == value
+                for option in pattern
+            )
+
+        event = self._stream(
+            ("INSERT", "ASSET#orders", "LATEST"),
+            ("MODIFY", "ASSET#orders", "PLATEST#2024-01-01"),
+            ("INSERT", "ASSET#warehouse/revenue", "MAT#1#r"),
+            ("INSERT", "RUN#r1", "RUN"),
+            ("MODIFY", "SENSOR#automation", "CURSOR"),
+            ("REMOVE", "ASSET#gone", "LATEST"),
+        )
+        passed = [r for r in event["Records"] if matches(automation_stream_filter(), r)]
+        assert len(passed) == 2
+        assert updated_assets_from_stream(passed) == updated_assets_from_stream(event["Records"])
 
     def test_a_new_materialization_launches_eager_downstream(self, store: Any) -> None:
         @asset(automation_condition=AutomationCondition.eager())
