@@ -7,6 +7,7 @@ Example:
     $ aloft backfill status qwertyui
     $ aloft backfill resume qwertyui        # only failed and missing partitions
     $ aloft backfill cancel qwertyui        # from another terminal: stop launching runs
+    $ aloft backfill --job nightly --all --local-cloud   # ONE Step Functions execution on moto
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def register(commands: Any) -> None:
     which.add_argument("--missing", action="store_true", help="every partition not yet materialized")
     start.add_argument("--to", dest="end", metavar="KEY", help="last partition (with --from)")
     _run_options(start)
+    _local_cloud_option(start)
     start.set_defaults(handler=_start)
     actions = start.add_subparsers(dest="backfill_command", metavar="ACTION")
 
@@ -67,6 +69,7 @@ def register(commands: Any) -> None:
     resume = actions.add_parser("resume", help="run again the partitions that failed or never ran")
     resume.add_argument("backfill_id", metavar="ID")
     _run_options(resume)
+    _local_cloud_option(resume)
     resume.set_defaults(handler=_resume)
     cancel = actions.add_parser("cancel", help="stop launching runs (runs already started finish)")
     cancel.add_argument("backfill_id", metavar="ID")
@@ -77,6 +80,16 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-concurrent", type=int, metavar="N", help="runs at once (default 16)")
     parser.add_argument("--config", help="run config file (YAML or JSON) for every run")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
+
+
+def _local_cloud_option(parser: argparse.ArgumentParser) -> None:
+    # The cloud path lives in aloft.cli.cloud (aloft.cloud's owner); this file only routes to it.
+    parser.add_argument(
+        "--local-cloud",
+        action="store_true",
+        help="on emulated AWS (moto): ONE execution of the job's compiled backfill state machine "
+        "(a Distributed Map over the partitions); needs --job",
+    )
 
 
 def _backfill_status(value: str) -> BackfillStatus:
@@ -106,6 +119,10 @@ def _start(args: argparse.Namespace) -> int:
         keys = [key.strip() for key in args.partitions.split(",") if key.strip()]
         if not keys:
             raise DefinitionError("--partitions needs at least one key, e.g. --partitions 2026-01-01,2026-01-02")
+    if args.local_cloud:
+        from aloft.cli.cloud import backfill_on_local_cloud
+
+        return backfill_on_local_cloud(args, keys)
     ctx = CommandContext(args)
     defs = ctx.definitions
     bar = ProgressBar(sys.stderr)
@@ -132,6 +149,10 @@ def _start(args: argparse.Namespace) -> int:
 def _resume(args: argparse.Namespace) -> int:
     from aloft.execution.backfill import resume_backfill
 
+    if args.local_cloud:
+        from aloft.cli.cloud import resume_on_local_cloud
+
+        return resume_on_local_cloud(args)
     ctx = CommandContext(args)
     defs = ctx.definitions
     result = resume_backfill(

@@ -4,6 +4,9 @@
     aloft plan --job daily                         # transitions, invocations and cost of one run
     aloft run --job daily --local-cloud            # run the compiled machine on emulated AWS (moto)
 
+``aloft backfill --job daily --all --local-cloud`` (the ``aloft backfill``
+command routes here) runs ONE execution of the job's backfill state machine.
+
 Example:
     >>> import argparse
     >>> parser = argparse.ArgumentParser()
@@ -23,7 +26,7 @@ from typing import Any
 
 from aloft.cli.context import CommandContext
 
-__all__ = ["register"]
+__all__ = ["backfill_on_local_cloud", "register", "resume_on_local_cloud", "resolve_backfill_keys"]
 
 
 def register(commands: Any) -> None:
@@ -225,3 +228,189 @@ def _run(args: argparse.Namespace) -> int:
             "  outputs were written to the emulated S3 bucket, which is gone now; the run is in the state store"
         )
     return 0 if result.status == "SUCCESS" else 1
+
+
+# -- aloft backfill ... --local-cloud ------------------------------------------------------------
+
+
+def resolve_backfill_keys(
+    definitions: Any,
+    job_name: str,
+    store: Any,
+    *,
+    partition_keys: list[str] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    missing: bool = False,
+) -> list[str]:
+    """The partitions a cloud backfill of ``job_name`` runs, in partition order.
+
+    Example:
+        >>> from aloft import Definitions, asset, define_asset_job
+        >>> from aloft.partitions import StaticPartitionsDefinition
+        >>> from aloft.storage.memory import InMemoryStateStore
+        >>> @asset(partitions_def=StaticPartitionsDefinition(["eu", "us", "apac"]))
+        ... def sales() -> int: return 1
+        >>> defs = Definitions(assets=[sales], jobs=[define_asset_job("regions", selection="*")])
+        >>> resolve_backfill_keys(defs, "regions", InMemoryStateStore(), start="us", end="apac")
+        ['us', 'apac']
+    """
+    from aloft.cloud.backfill import order_partition_keys
+    from aloft.errors import DefinitionError
+    from aloft.execution.plan import build_asset_plan
+    from aloft.partitions.base import PartitionKeyRange
+    from aloft.storage.records import PartitionStatus
+
+    plan = build_asset_plan(
+        definitions.get_asset_graph(), definitions.resolve_job_keys(job_name), job_name
+    )
+    partitioned = [step for step in plan.steps.values() if step.partitions_def is not None]
+    if not partitioned:
+        raise DefinitionError(f"job '{job_name}' has no partitioned asset; there is nothing to backfill")
+    definition = partitioned[0].partitions_def
+    if partition_keys is not None:
+        return order_partition_keys(
+            definition, partition_keys, asset_name=job_name, dynamic_partitions_store=store
+        )
+    if start is not None and end is not None:
+        return list(
+            definition.get_partition_keys_in_range(
+                PartitionKeyRange(start, end), dynamic_partitions_store=store
+            )
+        )
+    keys = list(definition.get_partition_keys(dynamic_partitions_store=store))
+    if missing:
+        done: set[str] | None = None
+        for step in plan.steps.values():
+            for asset in step.asset_keys:
+                statuses = store.partition_statuses(asset)
+                materialized = {k for k, v in statuses.items() if v is PartitionStatus.MATERIALIZED}
+                done = materialized if done is None else done & materialized
+        keys = [key for key in keys if key not in (done or set())]
+    return keys
+
+
+def _cloud_backfill_options(args: argparse.Namespace) -> Any:
+    from aloft.compiler.backfill import BackfillOptions
+    from aloft.errors import DefinitionError
+
+    if getattr(args, "config", None):
+        raise DefinitionError(
+            "--config cannot go with --local-cloud: the cloud's functions run each job with its own "
+            "config (define_asset_job(config=...))"
+        )
+    concurrency = getattr(args, "max_concurrent", None)
+    return BackfillOptions(max_concurrency=concurrency) if concurrency else None
+
+
+def backfill_on_local_cloud(args: argparse.Namespace, partition_keys: list[str] | None) -> int:
+    """``aloft backfill --job J ... --local-cloud``: one execution over a partition manifest in S3."""
+    from aloft.errors import DefinitionError
+
+    if args.job is None or args.select is not None:
+        raise DefinitionError(
+            "--local-cloud backfills a job (it runs the job's compiled state machine): pass --job NAME "
+            "instead of --select"
+        )
+    options = _cloud_backfill_options(args)
+    _quiet_local_cloud()
+    ctx = CommandContext(args)
+    keys = resolve_backfill_keys(
+        ctx.definitions,
+        args.job,
+        ctx.store,
+        partition_keys=partition_keys,
+        start=args.start,
+        end=args.end,
+        missing=args.missing,
+    )
+    if not keys:
+        print(f"nothing to backfill: every requested partition of job {args.job} is materialized")
+        return 0
+
+    def launch(cloud: Any) -> Any:
+        return cloud.launch_backfill(args.job, keys)
+
+    return _backfill_on_local_cloud(args, ctx, launch, options)
+
+
+def resume_on_local_cloud(args: argparse.Namespace) -> int:
+    """``aloft backfill resume ID --local-cloud``: a new backfill of what ``ID`` left undone."""
+    options = _cloud_backfill_options(args)
+    _quiet_local_cloud()
+    ctx = CommandContext(args)
+    parent = ctx.store.get_backfill(args.backfill_id)
+    if parent is None:
+        from aloft.cloud.exceptions import CloudError
+
+        raise CloudError(f"no backfill '{args.backfill_id}'")
+
+    def launch(cloud: Any) -> Any:
+        cloud.deploy_backfill(parent.job_name, options=options)
+        return cloud.backfill_launcher.resume(args.backfill_id)
+
+    return _backfill_on_local_cloud(args, ctx, launch, options, job_name=parent.job_name)
+
+
+def _backfill_on_local_cloud(
+    args: argparse.Namespace,
+    ctx: CommandContext,
+    launch: Any,
+    options: Any,
+    *,
+    job_name: str | None = None,
+) -> int:
+    import time
+
+    from aloft.cloud.local import LocalCloud
+
+    job = job_name or args.job
+    started = time.monotonic()
+    with LocalCloud(ctx.definitions, store=ctx.store) as cloud:
+        deployment = cloud.deploy_backfill(job, options=options)
+        backfill = launch(cloud)
+        if not args.json:
+            compiled = cloud.compiled_backfill(job)
+            how = (
+                "in partition order, one at a time"
+                if compiled.ordered
+                else f"up to {compiled.manifest['max_concurrency']} at a time"
+            )
+            print(
+                f"backfill {backfill.backfill_id}: job {job}, {len(backfill.partition_keys)} partitions in "
+                f"ONE execution of {deployment.state_machine_arn.rsplit(':', 1)[-1]} ({how}; local cloud)",
+                flush=True,
+            )
+        result = cloud.wait_backfill(backfill.backfill_id, timeout=getattr(args, "timeout", 3600.0))
+    elapsed = time.monotonic() - started
+    partitions = result.partitions
+    counts: dict[str, int] = {}
+    for status in partitions.values():
+        counts[status] = counts.get(status, 0) + 1
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "backfill_id": result.backfill.backfill_id,
+                    "status": result.status,
+                    "execution_status": result.execution_status,
+                    "counts": counts,
+                    "partitions": partitions,
+                    "partition_run_ids": dict(result.backfill.partition_run_ids),
+                    "elapsed": round(elapsed, 3),
+                },
+                indent=2,
+            )
+        )
+    else:
+        summary = ", ".join(f"{count} {status.lower()}" for status, count in sorted(counts.items()))
+        print(
+            f"backfill {result.backfill.backfill_id} {result.status} (execution {result.execution_status}): "
+            f"{summary} ({elapsed:.2f}s)"
+        )
+        for key, status in partitions.items():
+            if status != "MATERIALIZED":
+                print(f"  {key}  {status.lower()}")
+        if result.status != "COMPLETED":
+            print(f"resume with: aloft backfill resume {result.backfill.backfill_id} --local-cloud")
+    return 0 if result.status == "COMPLETED" else 1

@@ -334,7 +334,7 @@ class BackfillLauncher:
 
     def resume(self, backfill_id: str, *, tags: Mapping[str, str] | None = None) -> BackfillRecord:
         """A new backfill of the partitions ``backfill_id`` did not materialize (failed or never run)."""
-        from aloft.storage.records import PartitionStatus
+        from aloft.execution.backfill_plan import partitions_to_resume
 
         parent = self.store.get_backfill(backfill_id)
         if parent is None:
@@ -343,11 +343,7 @@ class BackfillLauncher:
             raise CloudError(
                 f"backfill '{backfill_id}' is {parent.status.value}; wait for it to finish before resuming"
             )
-        remaining = [
-            key
-            for key in parent.partition_keys
-            if parent.status_of(key) is not PartitionStatus.MATERIALIZED
-        ]
+        remaining = partitions_to_resume(parent)
         if not remaining:
             raise CloudError(f"backfill '{backfill_id}' materialized every partition; nothing to resume")
         return self.launch(

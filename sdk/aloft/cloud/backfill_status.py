@@ -21,6 +21,7 @@ changes nothing twice.
 Example:
     >>> from aloft.cloud.events import PartitionEndEvent, PartitionStartEvent, RunRef
     >>> from aloft.cloud.runtime import CloudRuntime
+from aloft.execution.backfill_plan import backfill_outcome_status
     >>> from aloft.storage.memory import InMemoryStateStore
     >>> from aloft.storage.records import BackfillRecord
     >>> store = InMemoryStateStore()
@@ -51,6 +52,7 @@ from aloft.cloud.events import (
     PartitionStartEvent,
 )
 from aloft.cloud.runtime import CloudRuntime
+from aloft.execution.backfill_plan import backfill_outcome_status
 from aloft.storage.base import InvalidRunTransition, RunAlreadyExists, StateStore
 from aloft.storage.records import (
     BackfillRecord,
@@ -193,9 +195,10 @@ class BackfillSummary:
 
 
 def summarize_backfill(
-    store: StateStore, backfill_id: str, *, status: BackfillStatus | None = None
+    store: StateStore, backfill_id: str, *, canceled: bool = False
 ) -> BackfillSummary:
-    """Close a backfill: COMPLETED when every partition materialized, else FAILED (or ``status``).
+    """Close a backfill: COMPLETED when every partition materialized, else FAILED (CANCELED when
+    ``canceled``), as local backfills decide (:func:`aloft.execution.backfill_plan.backfill_outcome_status`).
 
     Partitions still IN_PROGRESS (their child crashed or was stopped) become
     FAILED, so that a resume runs them again. A finished backfill keeps its status.
@@ -211,8 +214,7 @@ def summarize_backfill(
         for key in backfill.partition_keys
         if backfill.status_of(key) is PartitionStatus.IN_PROGRESS
     }
-    everything = counts.get(PartitionStatus.MATERIALIZED.value, 0) == len(backfill.partition_keys)
-    final = status or (BackfillStatus.COMPLETED if everything else BackfillStatus.FAILED)
+    final = backfill_outcome_status(backfill, canceled=canceled)
     updated = store.update_backfill(backfill_id, status=final, partition_statuses=stuck)
     return BackfillSummary(final, _counts(updated))
 
@@ -237,6 +239,5 @@ def record_backfill_execution_status(
             store.update_backfill(backfill_id, status=BackfillStatus.IN_PROGRESS)
             return {"backfill_id": backfill_id, "status": "IN_PROGRESS", "changed": True}
         return {"backfill_id": backfill_id, "status": backfill.status.value, "changed": False}
-    forced = BackfillStatus.CANCELED if detail.status == "ABORTED" else None
-    summary = summarize_backfill(store, backfill_id, status=forced)
+    summary = summarize_backfill(store, backfill_id, canceled=detail.status == "ABORTED")
     return {"backfill_id": backfill_id, "status": summary.status.value, "changed": True}
