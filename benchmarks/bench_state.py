@@ -237,6 +237,58 @@ def bench_dynamodb(partitions: int) -> list[dict[str, Any]]:
     return rows
 
 
+def bench_partition_keys(partitions: int, workdir: Path) -> list[dict[str, Any]]:
+    """A daily asset with ``partitions`` partitions: enumerating its keys, and everything
+    ``aloft partitions status`` does on SQLite (keys, stored statuses, runs in progress, grid)."""
+    from datetime import date, timedelta
+
+    from aloft.cli.partitions import active_runs, partition_status_view, render_grid
+    from aloft.partitions import DailyPartitionsDefinition
+
+    start = date(1990, 1, 1)  # 10,000 days end in 2017, before today: every key exists
+    end = (start + timedelta(days=partitions)).isoformat()
+    cold, warm = [], []
+    for _ in range(5):
+        days = DailyPartitionsDefinition(start_date=start.isoformat(), end_date=end)  # nothing cached
+        began = time.perf_counter()
+        keys = days.get_partition_keys()
+        cold.append(time.perf_counter() - began)
+        began = time.perf_counter()
+        days.get_partition_keys()
+        warm.append(time.perf_counter() - began)
+    assert len(keys) == partitions
+    store = SqliteStateStore(workdir / "grid.db")
+    asset = AssetKey(["warehouse", "daily_events"])
+    for index, key in enumerate(keys):
+        if index % 10:
+            store.set_partition_status(asset, key, PartitionStatus.MATERIALIZED, "r1")
+    costs = []
+    for _ in range(5):
+        began = time.perf_counter()
+        all_keys = days.get_partition_keys(dynamic_partitions_store=store)
+        view = partition_status_view(all_keys, store.partition_status_records(asset), active_runs(store, asset))
+        render_grid(view, days)
+        costs.append(time.perf_counter() - began)
+    store.close()
+    return [
+        figure(
+            "enumerate_daily_partition_keys",
+            statistics.median(cold) * 1000,
+            "ms",
+            "<= 10",
+            f"{partitions} daily keys, a fresh definition (cached afterwards: "
+            f"{statistics.median(warm) * 1000:.3f} ms)",
+        ),
+        figure(
+            "sqlite_partitions_status",
+            statistics.median(costs),
+            "s",
+            "<= 0.2",
+            f"aloft partitions status of {partitions} daily partitions: keys, statuses, runs, grid",
+        ),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -249,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="aloft-bench-state-") as workdir:
         rows = bench_sqlite(args.records, args.partitions, Path(workdir))
+        rows += bench_partition_keys(args.partitions, Path(workdir))
     if not args.skip_dynamodb:
         rows += bench_dynamodb(args.partitions)
     width = max(len(r["benchmark"]) for r in rows)
