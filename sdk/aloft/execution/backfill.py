@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import queue
 import secrets
@@ -446,6 +447,10 @@ class _Target:
             if not isinstance(job_def, AssetJobDefinition):
                 raise DefinitionError(f"job '{job}' is an op job; only asset jobs can be backfilled")
             selection, name, job_config, job_tags = job_def.selection, job_def.name, job_def.config, job_def.tags
+        elif job_name is not None and job_name in defs.job_names:  # resuming a job's backfill
+            job_def = defs.get_job_def(job_name)
+            if isinstance(job_def, AssetJobDefinition):
+                job_config, job_tags = job_def.config, job_def.tags
         keys = AssetSelection.coerce(selection).resolve(graph) & graph.materializable_keys
         if not keys:
             raise DefinitionError(
@@ -640,11 +645,12 @@ class _BackfillExecution:
         pool = ThreadPoolExecutor(max_workers=self.limit, thread_name_prefix=f"aloft-backfill-{backfill_id}")
         try:
             self._loop(pool)
-        except BaseException:
+        except BaseException:  # Ctrl-C, or a failing store: stop launching, keep what is known
             self.cancel.set()
             pool.shutdown(wait=False, cancel_futures=True)
-            self._flush()
-            self.store.update_backfill(backfill_id, status=BackfillStatus.CANCELED)
+            with contextlib.suppress(Exception):
+                self._flush()
+                self.store.update_backfill(backfill_id, status=BackfillStatus.CANCELED)
             raise
         finally:
             with _running_lock:

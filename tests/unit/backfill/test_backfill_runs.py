@@ -292,3 +292,27 @@ def test_a_cancel_written_by_another_process_is_noticed(store: InMemoryStateStor
     assert result.status is BackfillStatus.CANCELED
     assert 2 <= len(ran) < len(KEYS)
     assert result.canceled_partitions == KEYS[len(ran):]
+
+
+def test_resuming_a_job_backfill_uses_the_job_config(store: InMemoryStateStore, io: dict[str, Any]) -> None:
+    class Factor(Config):
+        factor: int = 1
+
+    broken = {KEYS[1]}
+    seen: list[int] = []
+
+    @asset(partitions_def=days)
+    def scaled(context: AssetExecutionContext, config: Factor) -> int:
+        if context.partition_key in broken:
+            raise RuntimeError("late file")
+        seen.append(config.factor)
+        return config.factor
+
+    job = define_asset_job("scaled_job", selection="scaled", config={"ops": {"scaled": {"config": {"factor": 7}}}})
+    defs = Definitions(assets=[scaled], jobs=[job], resources=io)
+    first = backfill(defs, job="scaled_job", partition_keys=KEYS[:3], instance=store)
+    assert first.failed_partitions == [KEYS[1]]
+    broken.clear()
+    assert resume_backfill(defs, first.backfill_id, instance=store).success
+    assert seen == [7, 7, 7]
+    assert {store.get_run(r).job_name for r in first.run_ids} == {"scaled_job"}  # type: ignore[union-attr]
