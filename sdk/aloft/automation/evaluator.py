@@ -298,7 +298,7 @@ class _Snapshot:
         for partition in self.store.partition_status_records(key):
             try:
                 known.append((partitions_def.end_time_for_partition_key(partition), partition))
-            except Exception:  # a key of an older partitions definition
+            except AloftError:  # a key of an older partitions definition
                 continue
         for _, partition in sorted(known, reverse=True):
             if self.materialized_at(key, partition) is not None:
