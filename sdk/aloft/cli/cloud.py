@@ -1,6 +1,7 @@
 """``aloft compile``, ``aloft plan`` and ``aloft run --local-cloud``: jobs as Step Functions state machines.
 
     aloft compile --job daily --out build/asl      # one .asl.json per state machine + a manifest
+    aloft compile --job daily --backfill           # + the job's backfill state machine
     aloft plan --job daily                         # transitions, invocations and cost of one run
     aloft run --job daily --local-cloud            # run the compiled machine on emulated AWS (moto)
 
@@ -37,6 +38,11 @@ def register(commands: Any) -> None:
     _job_options(compile_parser)
     compile_parser.add_argument(
         "--out", default="build/asl", help="output directory (default: build/asl)"
+    )
+    compile_parser.add_argument(
+        "--backfill",
+        action="store_true",
+        help="also write each job's backfill state machine (a Distributed Map over partitions)",
     )
     compile_parser.set_defaults(handler=_compile)
 
@@ -80,19 +86,26 @@ def _job_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
-def _compile_jobs(args: argparse.Namespace) -> list[Any]:
+def _compile_jobs(args: argparse.Namespace, ctx: CommandContext | None = None) -> list[Any]:
     from aloft.compiler import CompileOptions, compile_job
 
-    definitions = CommandContext(args).definitions
+    definitions = (ctx or CommandContext(args)).definitions
     options = CompileOptions(layout=args.layout)
     return [compile_job(definitions, name, options) for name in args.job]
 
 
 def _compile(args: argparse.Namespace) -> int:
+    from aloft.compiler import CompileOptions
+    from aloft.compiler.backfill import compile_backfill
+
     out = Path(args.out)
     summary = []
-    for job in _compile_jobs(args):
+    ctx = CommandContext(args)
+    for job in _compile_jobs(args, ctx):
         paths = job.write(out)
+        if args.backfill:
+            options = CompileOptions(layout=args.layout)
+            paths += compile_backfill(ctx.definitions, job.job_name, options).write(out)
         summary.append(
             {
                 "job": job.job_name,
@@ -109,7 +122,8 @@ def _compile(args: argparse.Namespace) -> int:
         estimate = item["estimate"]
         print(
             f"{item['job']}: {estimate['steps']} steps, {item['layout']} layout, "
-            f"{len(item['files']) - 1} state machine(s), ~{estimate['history_events']} history events per run"
+            f"{sum(1 for f in item['files'] if f.endswith('.asl.json'))} state machine(s), "
+            f"~{estimate['history_events']} history events per run"
         )
         for path in item["files"]:
             print(f"  wrote {path}")

@@ -273,3 +273,25 @@ def test_every_step_must_share_one_partitions_definition() -> None:
         compile_backfill(defs, "mixed")
     with pytest.raises(CompileError, match="2 different partitions definitions"):
         compile_backfill(defs, "two")
+
+
+def test_aloft_compile_backfill_writes_the_backfill_machine_too(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathlib import Path
+
+    from aloft.cli.main import main
+
+    project = Path(__file__).resolve().parents[2] / "e2e" / "backfill_cloud_definitions.py"
+    command = ["-f", str(project), "compile", "--job", "bf_daily", "--backfill", "--out", str(tmp_path)]
+    assert main(command) == 0
+    assert "2 state machine(s)" in capsys.readouterr().out
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == [
+        "aloft-bf_daily-backfill.asl.json",
+        "aloft-bf_daily.asl.json",
+        "bf_daily.backfill.manifest.json",
+        "bf_daily.manifest.json",
+    ]
+    definition = json.loads((tmp_path / "aloft-bf_daily-backfill.asl.json").read_text())
+    assert definition["States"]["Partitions"]["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
