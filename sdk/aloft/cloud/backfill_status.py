@@ -21,7 +21,6 @@ changes nothing twice.
 Example:
     >>> from aloft.cloud.events import PartitionEndEvent, PartitionStartEvent, RunRef
     >>> from aloft.cloud.runtime import CloudRuntime
-from aloft.execution.backfill_plan import backfill_outcome_status
     >>> from aloft.storage.memory import InMemoryStateStore
     >>> from aloft.storage.records import BackfillRecord
     >>> store = InMemoryStateStore()
