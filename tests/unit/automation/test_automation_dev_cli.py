@@ -83,7 +83,10 @@ def test_sigterm_stops_after_the_pass_and_restores_the_handlers(
     assert "running (Ctrl-C to stop)" in out and out.rstrip().endswith("stopped")
     assert "stopping after the current pass" in err
     assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
-    assert len(json.loads(run(capsys, "runs", "list", "--json")[1])) == 2  # runs in flight were waited for
+    # the sensor's run (in a background worker) was waited for; eager automation may or may not
+    # have followed within the one pass, depending on when that run finished
+    runs = json.loads(run(capsys, "runs", "list", "--json")[1])
+    assert runs and {r["status"] for r in runs} == {"SUCCESS"}
 
 
 def test_a_second_ctrl_c_interrupts(
