@@ -11,7 +11,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Stack
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -287,7 +287,7 @@ class AloftProject(Construct):
                 )
         # S3 sensors watch buckets aloft does not own: the sensor may read what was dropped, and so
         # may the steps that ingest it; nothing else, nowhere else.
-        for key, arn in self._sensor_object_arns().items():
+        for arn in self._sensor_object_arns().values():
             for role_name in ("sensor", "run_step"):
                 for fn in self.functions.all:
                     if fn.role_name == role_name:
@@ -296,7 +296,7 @@ class AloftProject(Construct):
                         )
                         nag.acknowledge(
                             fn.role,
-                            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{key}*]",
+                            f"AwsSolutions-IAM5[Resource::{self._as_nag_reports(arn)}]",
                             reason_finding="AwsSolutions-IAM5[Resource::<sensor-prefix>*]",
                             reason_key="sensor-objects",
                         )
@@ -314,6 +314,16 @@ class AloftProject(Construct):
                 self.pipelines.roles[key].add_to_principal_policy(
                     iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=arns)
                 )
+
+    def _as_nag_reports(self, arn: str) -> str:
+        """How cdk-nag writes ``arn`` in a finding: ``<AWS::Partition>`` while the partition is a token.
+
+        With a concrete region (``[tool.aloft] region``) the partition is a literal (``aws``).
+        """
+        partition = Stack.of(self).partition
+        return (
+            arn.replace(partition, "<AWS::Partition>", 1) if Token.is_unresolved(partition) else arn
+        )
 
     def _sensor_object_arns(self) -> dict[str, str]:
         """``bucket/prefix`` -> the ARN of the objects under it, for every S3 sensor."""

@@ -19,13 +19,20 @@ s3.put_object(Bucket=bucket, Key=key, Body=b"order_id,amount\n1,9.5\n")
 print(f"dropped s3://{bucket}/{key}")
 PY
 STATE="$(stack_output StateUrl)?endpoint=$AWS_ENDPOINT_URL&region=$AWS_DEFAULT_REGION"
-echo "waiting for the sensor's run (state store $STATE) ..."
-for _ in $(seq 1 30); do
+echo "waiting for the sensor's run to finish (state store $STATE) ..."
+# `runs list` prints "No runs recorded" when there is none: look at the JSON, and wait for an end.
+for _ in $(seq 1 45); do
   sleep 4
-  if "$PYTHON" -m aloft.cli.main --state "$STATE" runs list 2>/dev/null | grep -q .; then
-    "$PYTHON" -m aloft.cli.main --state "$STATE" runs list
+  RUNS="$("$PYTHON" -m aloft.cli.main --state "$STATE" runs list --json --limit 5 2>/dev/null || echo '[]')"
+  if "$PYTHON" -c '
+import json, sys
+runs = json.loads(sys.argv[1] or "[]")
+sys.exit(0 if any(r.get("status") in ("SUCCESS", "FAILURE", "CANCELED") for r in runs) else 1)
+' "$RUNS"; then
+    "$PYTHON" -m aloft.cli.main --state "$STATE" runs list --limit 5
     exit 0
   fi
 done
-echo "no run appeared: check the sensor function's logs (awslocal logs tail ...) and its DLQ" >&2
+echo "no run finished: check the sensor function's logs (awslocal logs tail ...), its DLQ, and" >&2
+echo "  $PYTHON -m aloft.cli.main --state '$STATE' runs list" >&2
 exit 1

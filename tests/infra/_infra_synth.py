@@ -3,11 +3,13 @@
 Starting the CDK (Node via jsii) costs seconds and each synthesis several more,
 so every infra test reads one cloud assembly holding two stacks:
 
-* ``quickstart``: ``examples/quickstart`` as ``[tool.aloft]`` deploys it;
-* ``shop``: ``tests/infra/projects/aloft_infra_fixture``, which uses what the
-  quickstart does not (schedules, S3 and polled sensors, a job split into parts).
+* ``quickstart``: ``examples/quickstart`` as the repository's ``[tool.aloft]`` deploys it
+  (with its requirements layer);
+* ``shop``: ``tests/infra/projects/aloft_infra_fixture`` as ``tests/infra/projects/pyproject.toml``
+  deploys it: what the quickstart does not use (schedules, S3 and polled sensors, a job split
+  into parts, steps of their own size, alarms by email).
 
-Bundling is skipped (context ``aws:cdk:bundling-stacks: []``): the Lambda bundle
+Both are read from their ``pyproject.toml`` as ``aloft synth`` reads them. Bundling is skipped (context ``aws:cdk:bundling-stacks: []``): the Lambda bundle
 is built and measured by ``benchmarks/bench_infra.py``.
 """
 
@@ -28,23 +30,8 @@ REPO = Path(__file__).resolve().parents[2]
 INFRA = REPO / "infra"
 FIXTURE_ROOT = Path(__file__).resolve().parent / "projects"
 
-# Where the projects under test come from: (key, definitions module, root, settings overrides).
-PROJECTS: tuple[tuple[str, str, Path, dict[str, Any]], ...] = (
-    ("quickstart", "examples.quickstart.definitions", REPO, {}),
-    # max_steps_per_part splits even this small job, so that parts (child machines) are deployed
-    # too; `audit` is sized as [tool.aloft.assets."audit"] would size it; alarms mail a team
-    # (the quickstart has no alarm destination).
-    (
-        "shop",
-        "aloft_infra_fixture.definitions",
-        FIXTURE_ROOT,
-        {
-            "compile_options": {"max_steps_per_part": 2},
-            "asset_sizes": {"audit": {"memory_mb": 512, "timeout_seconds": 60}},
-            "alarm_email": "data-team@example.com",
-        },
-    ),
-)
+# The projects under test: each deployed as its own pyproject.toml's [tool.aloft] says.
+PROJECTS: tuple[tuple[str, Path], ...] = (("quickstart", REPO), ("shop", FIXTURE_ROOT))
 
 if str(INFRA) not in sys.path:
     sys.path.insert(0, str(INFRA))
@@ -115,17 +102,17 @@ def _violations(outdir: Path) -> list[dict[str, Any]]:
     return found
 
 
-def _settings(cls: Any, key: str, module: str, root: Path, overrides: dict[str, Any]) -> Any:
-    """A project's DeploySettings, with ``asset_sizes`` given as [tool.aloft.assets] tables."""
-    from aloft_cdk.settings import FunctionSize
+def project_settings(root: Path) -> Any:
+    """The DeploySettings of the project at ``root``, from its ``[tool.aloft]`` (as ``aloft synth``)."""
+    from aloft.cli.project import find_project
+    from aloft_cdk.settings import DeploySettings
 
-    values = dict(overrides)
-    default = cls(definitions=module, root=root).size_of("run_step")
-    values["asset_sizes"] = {
-        asset: FunctionSize.from_table(table, where=asset, default=default)
-        for asset, table in values.get("asset_sizes", {}).items()
-    }
-    return cls(definitions=module, root=root, project_name=key, **values)
+    project = find_project(root)
+    assert project.root == root, f"{root} has no pyproject.toml of its own"
+    table = {"module": project.module, "file": project.file, "name": project.name, **project.extra}
+    return DeploySettings.from_pyproject(
+        {k: v for k, v in table.items() if v is not None}, root=project.root
+    )
 
 
 def synthesize(outdir: Path) -> Synthesis:
@@ -136,15 +123,15 @@ def synthesize(outdir: Path) -> Synthesis:
 
     from aloft.cli.loading import load_definitions
     from aloft_cdk import nag
-    from aloft_cdk.settings import DeploySettings
     from aloft_cdk.sources import ProjectSources
     from aloft_cdk.stack import AloftStack, feature_flags
 
     app = App(context={**feature_flags(), "aws:cdk:bundling-stacks": []}, outdir=str(outdir))
     built = {}
-    for key, module, root, overrides in PROJECTS:
-        settings = _settings(DeploySettings, key, module, root, overrides)
-        definitions = load_definitions(module=module, root=root)
+    for key, root in PROJECTS:
+        settings = project_settings(root)
+        assert settings.project_name == key
+        definitions = load_definitions(module=settings.definitions, root=root)
         sources = ProjectSources.from_definitions(definitions, settings)
         stack = AloftStack(app, settings=settings, definitions=definitions, sources=sources)
         built[key] = (settings, definitions, sources, stack.stack_name)

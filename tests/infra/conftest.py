@@ -24,7 +24,7 @@ def synthesis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesis]:
     yield synthesize(tmp_path_factory.mktemp("cdk.out"))
 
 
-@pytest.fixture(params=[key for key, *_ in PROJECTS])
+@pytest.fixture(params=[key for key, _ in PROJECTS])
 def project(request: pytest.FixtureRequest, synthesis: Synthesis) -> Project:
     """Each synthesized project in turn."""
     return synthesis.projects[request.param]

@@ -194,3 +194,27 @@ def test_cdk_nag_reports_what_is_not_acknowledged(tmp_path: Any) -> None:
     assert ("AwsSolutions-SQS4", "Flagged") in found
     assert ("AwsSolutions-SQS4", "Accepted") in found
     assert ("AwsSolutions-SQS3", "Accepted") not in found, "an acknowledged finding is reported"
+
+
+def test_cdk_nag_is_clean_in_a_concrete_region_too(synthesis: Any, tmp_path: Any) -> None:
+    """With [tool.aloft] region/account, ARNs carry a literal partition and findings read differently."""
+    from dataclasses import replace
+
+    from _infra_synth import _violations
+    from aws_cdk import App
+
+    from aloft_cdk import nag
+    from aloft_cdk.stack import AloftStack, feature_flags
+
+    shop = synthesis.projects["shop"]
+    assert shop.sources.s3_sensors, "the sensor grants are what differs"
+    settings = replace(shop.settings, region="eu-west-1", account="123456789012")
+    app = App(context={**feature_flags(), "aws:cdk:bundling-stacks": []}, outdir=str(tmp_path))
+    AloftStack(app, settings=settings, definitions=shop.definitions, sources=shop.sources)
+    nag.add_aws_solutions_checks(app)
+    try:
+        app.synth()
+    except RuntimeError as err:
+        assert "ValidationFailed" in str(err)
+    violations = _violations(tmp_path)
+    assert violations == [], "\n".join(f"{v['rule']} at {v['path']}" for v in violations)
