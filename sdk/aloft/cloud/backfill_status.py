@@ -5,7 +5,7 @@ The backfill state machine (:mod:`aloft.compiler.backfill`) calls the
 
 - ``partition_start`` (each child, first): creates the partition's run record
   (the launcher never writes 10,000 of them up front), marks it STARTED and
-  the backfill's partition IN_PROGRESS. In an ordered backfill, when the run
+  the backfill's partition (and the backfill itself) IN_PROGRESS. In an ordered backfill, when the run
   of the partition before did not succeed, the run is recorded CANCELED and
   the child skips its partition (it would read a missing or stale one);
 - ``partition_end`` (each child, last): the run SUCCESS or FAILURE, the
@@ -157,11 +157,15 @@ def start_partition(event: PartitionStartEvent, runtime: CloudRuntime) -> Backfi
     _create(store, _partition_run(event))
     _move(store, run_id, RunStatus.STARTED, execution_arn=event.execution_arn)
     if key is not None:
-        store.update_backfill(
+        backfill = store.update_backfill(
             event.backfill_id,
             partition_statuses={key: PartitionStatus.IN_PROGRESS},
             partition_run_ids={key: run_id},
         )
+        # The first partitions move the backfill on (EventBridge may only forward terminal
+        # statuses); no summary can run while a child of the map is starting.
+        if backfill.status is BackfillStatus.REQUESTED:
+            store.update_backfill(event.backfill_id, status=BackfillStatus.IN_PROGRESS)
     return BackfillReport("partition_start", "started", run_id, {"proceed": True})
 
 

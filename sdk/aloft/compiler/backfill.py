@@ -465,15 +465,18 @@ def _manifest(
         ),
         "permissions": {
             "state_machine_role": [
-                "lambda:InvokeFunction on the run_step and gate functions",
-                "s3:GetObject on the data bucket's tmp/backfills/* (the partition manifest)",
-                "s3:PutObject on the data bucket's tmp/backfills/* (ResultWriter)",
-                "states:StartExecution on this state machine (its child executions)",
-                "states:DescribeExecution and states:StopExecution on its executions",
+                "lambda:InvokeFunction on every function in placeholders",
+                "s3:GetObject on the data bucket's tmp/backfills/* (ItemReader: the manifest)",
+                "s3:PutObject, s3:GetObject, s3:ListMultipartUploadParts, s3:AbortMultipartUpload "
+                "on the data bucket's tmp/backfills/* (ResultWriter)",
+                "states:StartExecution on this state machine (the map's child executions)",
+                "states:DescribeExecution, states:StopExecution on execution:<this machine>:*",
+                "states:RedriveExecution on execution:<this machine>/Partition:* (redriving the map run)",
             ],
             "launcher": [
                 "s3:PutObject on the data bucket's tmp/backfills/*",
                 "states:StartExecution on this state machine",
+                "dynamodb writes of the state table (the backfill record)",
             ],
         },
         "estimate": {

@@ -171,3 +171,9 @@ def test_a_timed_out_backfill_fails(runtime: CloudRuntime) -> None:
     record_execution_status(status_change("TIMED_OUT"), runtime)
     backfill = runtime.store.get_backfill("b1")
     assert backfill is not None and backfill.status is BackfillStatus.FAILED
+
+
+def test_the_first_partition_moves_the_backfill_in_progress(runtime: CloudRuntime) -> None:
+    gate(runtime, start(KEYS[0], "r1"))
+    backfill = runtime.store.get_backfill("b1")
+    assert backfill is not None and backfill.status is BackfillStatus.IN_PROGRESS
