@@ -111,6 +111,29 @@ def test_a_definitions_import_error_points_at_the_users_file_and_line(
     assert "the user's code is broken here" in err
 
 
+def test_a_missing_definitions_module_says_which_and_where(
+    user_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (user_project / "pyproject.toml").write_text(
+        '[tool.aloft]\nmodule = "shopdefs.definition"\nname = "clitest"\n'
+    )
+    assert _aloft("synth") == 2
+    err = capsys.readouterr().err
+    assert "cannot import shopdefs.definition: no module 'shopdefs.definition'" in err
+    assert "loading.py" not in err, "aloft's own loader is not where the mistake is"
+
+
+def test_a_missing_dependency_of_the_users_code_points_at_the_import(
+    user_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (user_project / "shopdefs" / "definitions.py").write_text(
+        "import not_installed_anywhere\n" + DEFS
+    )
+    assert _aloft("synth") == 2
+    err = capsys.readouterr().err
+    assert "definitions.py:1" in err and "not_installed_anywhere" in err
+
+
 def test_a_definitions_error_names_the_asset(
     user_project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

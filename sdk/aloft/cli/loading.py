@@ -73,6 +73,16 @@ def load_definitions(
         raise
     except DefinitionError as err:
         raise DefinitionsLoadError(f"{err}\n  (raised while loading {_user_frame(err, root)})") from err
+    except ModuleNotFoundError as err:
+        if module and err.name and (module == err.name or module.startswith(f"{err.name}.")):
+            # The definitions module itself is missing: no user file to point at.
+            raise DefinitionsLoadError(
+                f"cannot import {module}: no module {err.name!r} under {root}; check [tool.aloft] "
+                "module (or -m) and that it is run from the project's root"
+            ) from err
+        raise DefinitionsLoadError(
+            f"importing {origin} failed at {_user_frame(err, root)}: {type(err).__name__}: {err}"
+        ) from err
     except Exception as err:
         raise DefinitionsLoadError(
             f"importing {origin} failed at {_user_frame(err, root)}: {type(err).__name__}: {err}"
