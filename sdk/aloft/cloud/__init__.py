@@ -1,6 +1,8 @@
 """``aloft.cloud``: running compiled jobs on AWS Step Functions and Lambda (or on moto, locally).
 
 - :mod:`aloft.cloud.launcher`: record a run and start its execution;
+- :mod:`aloft.cloud.backfill`: write a backfill's partition manifest and start its ONE
+  execution; :mod:`aloft.cloud.backfill_status`: each partition's run record;
 - :mod:`aloft.cloud.steps`, :mod:`aloft.cloud.gates`, :mod:`aloft.cloud.status`:
   what the ``run_step``, ``gate`` and ``run_status`` Lambda functions do;
 - :mod:`aloft.cloud.local`: the whole deployment emulated in this process.
@@ -19,14 +21,20 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from aloft.cloud.backfill import BackfillDeployment as BackfillDeployment
+    from aloft.cloud.backfill import BackfillLauncher as BackfillLauncher
     from aloft.cloud.launcher import CloudLauncher as CloudLauncher
     from aloft.cloud.launcher import JobDeployment as JobDeployment
     from aloft.cloud.launcher import StepFunctionsStarter as StepFunctionsStarter
+    from aloft.cloud.local import LocalBackfill as LocalBackfill
     from aloft.cloud.local import LocalCloud as LocalCloud
     from aloft.cloud.local import LocalRun as LocalRun
     from aloft.cloud.runtime import CloudRuntime as CloudRuntime
 
 _EXPORTS = {
+    "BackfillDeployment": "aloft.cloud.backfill",
+    "BackfillLauncher": "aloft.cloud.backfill",
+    "LocalBackfill": "aloft.cloud.local",
     "CloudLauncher": "aloft.cloud.launcher",
     "JobDeployment": "aloft.cloud.launcher",
     "StepFunctionsStarter": "aloft.cloud.launcher",

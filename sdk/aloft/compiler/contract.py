@@ -206,7 +206,6 @@ def build_run_input(
 
 
 # -- backfills (one Distributed Map execution over a partition manifest in S3) ----------------
-BACKFILL_PATH = "$.backfill"
 BACKFILL_ID_PATH = "$.backfill.backfill_id"
 BACKFILL_SELECTION_PATH = "$.backfill.selection"
 BACKFILL_SKIP_PATH = "$.backfill.skip"
