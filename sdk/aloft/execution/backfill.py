@@ -533,11 +533,16 @@ def _requested_keys(
                 definition.validate_partition_key(key, asset_name=name, dynamic_partitions_store=store)
         keys = sorted(dict.fromkeys(partition_keys), key=position.__getitem__)
     elif partition_key_range is not None:
-        start, end = (
+        bounds = (
             (partition_key_range.start, partition_key_range.end)
             if isinstance(partition_key_range, PartitionKeyRange)
             else tuple(partition_key_range)
         )
+        if len(bounds) != 2:
+            raise DefinitionError(
+                f"partition_key_range must be (first_key, last_key) or a PartitionKeyRange, got {partition_key_range!r}"
+            )
+        start, end = bounds
         for bound in (start, end):
             definition.validate_partition_key(bound, asset_name=name, dynamic_partitions_store=store)
         first, last = all_keys.index(start), all_keys.index(end)
@@ -611,6 +616,7 @@ class _BackfillExecution:
         self.run_ids: list[str] = []
         self.in_progress: set[str] = set()
         self.finished: list[tuple[str, BackfillPartitionStatus]] = []
+        self.ended = dict.fromkeys(BackfillPartitionStatus, 0)  # partitions that ended, by outcome
         self.pending_statuses: dict[str, PartitionStatus] = {}
         self.pending_runs: dict[str, str] = {}
         self.cancel = threading.Event()
@@ -765,6 +771,7 @@ class _BackfillExecution:
                 self.in_progress.discard(key)
                 outcome = self.key_status[key]
                 self.finished.append((key, outcome))
+                self.ended[outcome] += 1
                 self.pending_statuses[key] = _RECORDED[outcome]
 
     def _skip_dependents(self, failed: int, dependents: list[list[int]]) -> None:
@@ -805,10 +812,7 @@ class _BackfillExecution:
         if self.on_progress is None:
             self.finished.clear()
             return
-        counts = {status: 0 for status in BackfillPartitionStatus}
-        for key, status in self.key_status.items():
-            if self.remaining[key] == 0:
-                counts[status] += 1
+        counts = self.ended
         progress = BackfillProgress(
             backfill_id=self.record.backfill_id,
             total=len(self.plan.partition_keys),

@@ -101,6 +101,8 @@ def test_both_keys_and_range(store: InMemoryStateStore) -> None:
         backfill([daily_events], partition_keys=["2026-01-01"], partition_key_range=("2026-01-01", "2026-01-02"))
     with pytest.raises(DefinitionError, match=r"a list of keys, e.g. \['2026-01-01'\]"):
         backfill([daily_events], partition_keys="2026-01-01")
+    with pytest.raises(DefinitionError, match=r"must be \(first_key, last_key\) or a PartitionKeyRange"):
+        backfill([daily_events], partition_key_range="2026-01-01")  # type: ignore[arg-type]
 
 
 def test_a_job_and_a_selection_or_an_op_job(store: InMemoryStateStore) -> None:
