@@ -23,7 +23,7 @@ from aloft_cdk.bundling import BundlePlan, functions_dir, local_bundling
 from aloft_cdk.functions import RuntimeFunctions, log_retention
 from aloft_cdk.pipelines import Pipelines
 from aloft_cdk.settings import DeploySettings
-from aloft_cdk.sources import FunctionRef, ProjectSources
+from aloft_cdk.sources import BACKFILL_MAP_LABEL, BACKFILL_PREFIX, FunctionRef, ProjectSources
 from aloft_cdk.storage import TEMP_PREFIX, DataBuckets, StateTable
 from aloft_cdk.triggers import Triggers
 
@@ -300,6 +300,7 @@ class AloftProject(Construct):
                             reason_finding="AwsSolutions-IAM5[Resource::<sensor-prefix>*]",
                             reason_key="sensor-objects",
                         )
+        self._grant_backfills()
         # Each job's machine invokes exactly the functions its definition names.
         for key, spec in self.pipelines.specs.items():
             arns = sorted(
@@ -315,15 +316,79 @@ class AloftProject(Construct):
                     iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=arns)
                 )
 
-    def _as_nag_reports(self, arn: str) -> str:
-        """How cdk-nag writes ``arn`` in a finding: ``<AWS::Partition>`` while the partition is a token.
+    def _grant_backfills(self) -> None:
+        """What a backfill machine's Distributed Map needs (the grants CDK's ``DistributedMap`` makes).
 
-        With a concrete region (``[tool.aloft] region``) the partition is a literal (``aws``).
+        It reads the partition manifest and writes its results under ``tmp/backfills/`` of the
+        data bucket, starts its own child executions, describes, stops and redrives them.
         """
-        partition = Stack.of(self).partition
+        objects = self.buckets.data.arn_for_objects(f"{BACKFILL_PREFIX}*")
+        bucket_id = Stack.of(self).resolve(self.buckets.data.node.default_child.logical_id)  # type: ignore[union-attr]
+        for name, spec in sorted(self.pipelines.specs.items()):
+            if spec.role != "backfill":
+                continue
+            role = self.pipelines.roles[name]
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=[
+                        "s3:GetObject",
+                        "s3:PutObject",
+                        "s3:ListMultipartUploadParts",
+                        "s3:AbortMultipartUpload",
+                    ],
+                    resources=[objects],
+                )
+            )
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["states:StartExecution"], resources=[self.pipelines.machine_arn(name)]
+                )
+            )
+            executions = self._execution_arn(f"{name}:*")
+            redrives = self._execution_arn(f"{name}/{BACKFILL_MAP_LABEL}:*")
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["states:DescribeExecution", "states:StopExecution"],
+                    resources=[executions],
+                )
+            )
+            role.add_to_principal_policy(
+                iam.PolicyStatement(actions=["states:RedriveExecution"], resources=[redrives])
+            )
+            nag.acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{BACKFILL_PREFIX}*]",
+                reason_finding="AwsSolutions-IAM5[Resource::<bucket>/tmp/backfills/*]",
+                reason_key="backfill-objects",
+            )
+            for arn in (executions, redrives):
+                nag.acknowledge(
+                    role,
+                    f"AwsSolutions-IAM5[Resource::{self._as_nag_reports(arn)}]",
+                    reason_finding="AwsSolutions-IAM5[Resource::<backfill-executions>]",
+                    reason_key="backfill-executions",
+                )
+
+    def _execution_arn(self, resource_name: str) -> str:
+        stack = Stack.of(self)
         return (
-            arn.replace(partition, "<AWS::Partition>", 1) if Token.is_unresolved(partition) else arn
+            f"arn:{stack.partition}:states:{stack.region}:{stack.account}:execution:{resource_name}"
         )
+
+    def _as_nag_reports(self, arn: str) -> str:
+        """How cdk-nag writes ``arn`` in a finding: ``<AWS::Partition>`` (region, account) for tokens.
+
+        With a concrete environment (``[tool.aloft] region``, ``account``) they are literals.
+        """
+        stack = Stack.of(self)
+        for value, name in (
+            (stack.partition, "<AWS::Partition>"),
+            (stack.region, "<AWS::Region>"),
+            (stack.account, "<AWS::AccountId>"),
+        ):
+            if Token.is_unresolved(value):
+                arn = arn.replace(value, name)
+        return arn
 
     def _sensor_object_arns(self) -> dict[str, str]:
         """``bucket/prefix`` -> the ARN of the objects under it, for every S3 sensor."""

@@ -17,7 +17,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aloft_cdk.settings import (
@@ -29,7 +29,10 @@ from aloft_cdk.settings import (
 )
 
 __all__ = [
+    "BACKFILL_MAP_LABEL",
+    "BACKFILL_PREFIX",
     "FunctionRef",
+    "backfill_refusals",
     "compile_options",
     "machine_specs",
     "MachineRef",
@@ -40,6 +43,14 @@ __all__ = [
     "SourceUnavailable",
     "step_sizes",
 ]
+
+
+# Where backfill launchers write partition manifests and Distributed Maps their results (under the
+# temporary prefix the data bucket expires), and the label of the backfill's map (its child
+# executions are named execution:<machine>/<label>:<id>). aloft.cloud.backfill and
+# aloft.compiler.backfill own both; these are their values (the infra tests check they agree).
+BACKFILL_PREFIX = "tmp/backfills/"
+BACKFILL_MAP_LABEL = "Partition"
 
 
 class SourceUnavailable(RuntimeError):
@@ -65,8 +76,9 @@ class MachineRef:
 class MachineSpec:
     """One state machine: the compiler's ASL text with placeholders, and what each placeholder stands for.
 
-    ``name`` is the physical state machine name (``<name>-<stage>-<job>[-partN]``);
-    ``role`` is ``entry`` for the machine a run starts, ``part`` for a child.
+    ``name`` is the physical state machine name (``<name>-<stage>-<job>[-partN|-backfill]``);
+    ``role`` is ``entry`` for the machine a run starts, ``part`` for a child of a split job,
+    ``backfill`` for the Distributed Map that runs a job once per partition.
     """
 
     job: str
@@ -289,7 +301,13 @@ def compile_options(definitions: Any, settings: DeploySettings) -> Any:
 
 
 def compile_machines(definitions: Any, settings: DeploySettings) -> list[MachineSpec]:
-    """Every job's compiled state machine(s), via :func:`aloft.compiler.compile_job`."""
+    """Every job's compiled state machine(s), and the backfill machine of every partitioned job.
+
+    A partitioned job gets a backfill machine (:func:`aloft.compiler.backfill.compile_backfill`:
+    one Distributed Map over a partition manifest in S3) unless the compiler refuses it (a job
+    that mixes unpartitioned assets in, or is too large for one execution per partition);
+    :func:`backfill_refusals` says why for those.
+    """
     try:
         from aloft.compiler import compile_job
     except ImportError as err:
@@ -298,8 +316,45 @@ def compile_machines(definitions: Any, settings: DeploySettings) -> list[Machine
     sizes = step_sizes(definitions, settings)
     machines: list[MachineSpec] = []
     for name in job_names(definitions, settings):
-        machines += machine_specs(compile_job(definitions, name, options), sizes)
+        compiled = compile_job(definitions, name, options)
+        machines += machine_specs(compiled, sizes)
+        if compiled.manifest.get("partitioned"):
+            backfill = _compile_backfill(definitions, name, options)
+            if not isinstance(backfill, str):
+                machines += machine_specs(backfill, sizes)
     return machines
+
+
+def backfill_refusals(definitions: Any, settings: DeploySettings) -> dict[str, str]:
+    """Partitioned jobs that get no backfill machine, and the compiler's reason."""
+    from aloft.compiler import compile_job
+
+    options = compile_options(definitions, settings)
+    refused = {}
+    for name in job_names(definitions, settings):
+        if compile_job(definitions, name, options).manifest.get("partitioned"):
+            backfill = _compile_backfill(definitions, name, options)
+            if isinstance(backfill, str):
+                refused[name] = backfill
+    return refused
+
+
+def _compile_backfill(definitions: Any, job_name: str, options: Any) -> Any:
+    """The compiled backfill of a job, or the compiler's reason for refusing it.
+
+    ``max_steps_per_part`` forces job machines into parts; a backfill runs each partition
+    as ONE child execution, so it compiles the job whole (still within the history and
+    size budgets, which the compiler checks).
+    """
+    try:
+        from aloft.compiler import CompileError
+        from aloft.compiler.backfill import compile_backfill
+    except ImportError:
+        return "this aloft has no cloud backfills (aloft.compiler.backfill)"
+    try:
+        return compile_backfill(definitions, job_name, replace(options, max_steps_per_part=None))
+    except CompileError as err:
+        return str(err)
 
 
 def machine_specs(compiled: Any, sizes: Mapping[str, FunctionSize]) -> list[MachineSpec]:

@@ -84,6 +84,14 @@ class AloftStack(Stack):
             )
             or "-",
         )
+        CfnOutput(
+            self,
+            "BackfillStateMachineNames",
+            value=",".join(
+                sorted(s.name for s in self.project.sources.machines if s.role == "backfill")
+            )
+            or "-",
+        )
 
 
 def settings_from_context(app: App, *, root: Path | None = None) -> DeploySettings:

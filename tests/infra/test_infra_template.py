@@ -52,9 +52,18 @@ def test_state_machine_definitions_equal_the_compiled_asl_after_substitution(
     options = compile_options(project.definitions, project.settings)
     assert options.name_prefix == project.settings.resource_prefix
     jobs = {spec.job for spec in project.sources.machines}
+    backfills = {spec.job for spec in project.sources.machines if spec.role == "backfill"}
     compared = 0
     for job in sorted(jobs):
-        for compiled in compile_job(project.definitions, job, options).state_machines:
+        state_machines = list(compile_job(project.definitions, job, options).state_machines)
+        if job in backfills:
+            from dataclasses import replace
+
+            from aloft.compiler.backfill import compile_backfill
+
+            whole = replace(options, max_steps_per_part=None)
+            state_machines += compile_backfill(project.definitions, job, whole).state_machines
+        for compiled in state_machines:
             props = machines[compiled.name]["Properties"]
             substitutions = props.get("DefinitionSubstitutions", {})
             deployed = props["DefinitionString"]
@@ -442,3 +451,85 @@ def _policy_statements(project: Project, function_id: str) -> list[dict[str, Any
         if {"Ref": role_id} in policy["Properties"]["Roles"]:
             statements += policy["Properties"]["PolicyDocument"]["Statement"]
     return statements
+
+
+# -- backfills ------------------------------------------------------------------------------------------
+
+
+def test_partitioned_jobs_get_a_backfill_machine_unless_the_compiler_refuses(
+    synthesis: Any,
+) -> None:
+    from aloft_cdk.sources import backfill_refusals
+
+    shop = synthesis.projects["shop"]
+    backfills = {s.job: s for s in shop.sources.machines if s.role == "backfill"}
+    assert set(backfills) == {"daily"}
+    assert backfills["daily"].name == "shop-dev-daily-backfill"
+    # The implicit job mixes unpartitioned assets in: the compiler says why it has none.
+    assert "not partitioned" in backfill_refusals(shop.definitions, shop.settings)["__ASSET_JOB"]
+    assert not [
+        s for s in synthesis.projects["quickstart"].sources.machines if s.role == "backfill"
+    ]
+    outputs = shop.template["Outputs"]
+    assert outputs["BackfillStateMachineNames"]["Value"] == "shop-dev-daily-backfill"
+
+
+def test_the_backfill_machine_may_do_what_its_distributed_map_needs_and_no_more(
+    synthesis: Any,
+) -> None:
+    from aloft_cdk.sources import BACKFILL_MAP_LABEL, BACKFILL_PREFIX
+
+    shop = synthesis.projects["shop"]
+    (machine,) = [
+        r
+        for r in shop.resources("AWS::StepFunctions::StateMachine").values()
+        if r["Properties"]["StateMachineName"] == "shop-dev-daily-backfill"
+    ]
+    statements = _policy_statements_of_role(shop, machine["Properties"]["RoleArn"]["Fn::GetAtt"][0])
+    by_action = {}
+    for statement in statements:
+        for action in _as_list(statement["Action"]):
+            by_action[action] = _as_list(statement["Resource"])
+    (objects,) = by_action["s3:GetObject"]
+    assert objects["Fn::Join"][1][-1] == f"/{BACKFILL_PREFIX}*"
+    for action in ("s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"):
+        assert by_action[action] == [objects], action
+    assert [_machine_arn_of(a) for a in by_action["states:StartExecution"]] == [
+        "shop-dev-daily-backfill"
+    ]
+    (executions,) = by_action["states:DescribeExecution"]
+    assert by_action["states:StopExecution"] == [executions]
+    assert json.dumps(executions).endswith(':execution:shop-dev-daily-backfill:*"]]}')
+    (redrive,) = by_action["states:RedriveExecution"]
+    assert json.dumps(redrive).endswith(
+        f':execution:shop-dev-daily-backfill/{BACKFILL_MAP_LABEL}:*"]]}}'
+    )
+
+
+def test_backfill_constants_agree_with_the_sdk() -> None:
+    from aloft.cloud.backfill import MANIFEST_PREFIX
+    from aloft.compiler.backfill import compile_backfill
+    from aloft_cdk.sources import BACKFILL_MAP_LABEL, BACKFILL_PREFIX
+    from aloft_cdk.storage import TEMP_PREFIX
+
+    assert f"{MANIFEST_PREFIX.rstrip('/')}/" == BACKFILL_PREFIX
+    assert BACKFILL_PREFIX.startswith(TEMP_PREFIX), "manifests and results must expire"
+    from aloft import Definitions, asset, define_asset_job
+    from aloft.partitions import DailyPartitionsDefinition
+
+    @asset(partitions_def=DailyPartitionsDefinition(start_date="2026-01-01"))
+    def day() -> int:
+        return 1
+
+    defs = Definitions(assets=[day], jobs=[define_asset_job("d", selection="*")])
+    mapped = compile_backfill(defs, "d").state_machine.definition["States"]["Partitions"]
+    assert mapped["Label"] == BACKFILL_MAP_LABEL
+
+
+def _policy_statements_of_role(project: Project, role_id: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in project.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]

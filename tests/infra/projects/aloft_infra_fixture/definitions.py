@@ -5,7 +5,8 @@
 - S3 sensors with prefix+suffix, prefix only and suffix only, on two buckets;
 - a polled sensor (so the automation function gets its stream and tick);
 - steps of their own size: ``enriched`` by op tag and ``report`` by asset tag (one size, so
-  one extra function), ``audit`` by ``[tool.aloft.assets]`` (set in the tests' settings).
+  one extra function), ``audit`` by ``[tool.aloft.assets]`` (in ``../pyproject.toml``);
+- a daily-partitioned job (``daily``), which gets a backfill state machine.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from aloft.automation.run_request import DefaultScheduleStatus, DefaultSensorSta
 from aloft.automation.s3 import s3_sensor
 from aloft.automation.schedule import ScheduleDefinition
 from aloft.automation.sensor import SensorDefinition
+from aloft.partitions import DailyPartitionsDefinition
 
 
 @asset
@@ -47,7 +49,25 @@ def audit(orders: list[int]) -> int:
     return sum(orders)
 
 
-everything = define_asset_job("everything", selection="*")
+days = DailyPartitionsDefinition(start_date="2026-01-01")
+
+
+@asset(partitions_def=days, op_tags={"aloft/memory_mb": "4096"})
+def daily_orders() -> list[int]:
+    """One day of orders."""
+    return [1, 2]
+
+
+@asset(partitions_def=days)
+def daily_totals(daily_orders: list[int]) -> int:
+    """One day's total."""
+    return sum(daily_orders)
+
+
+everything = define_asset_job(
+    "everything", selection=["orders", "customers", "enriched", "report", "audit"]
+)
+daily = define_asset_job("daily", selection=["daily_orders", "daily_totals"])
 ingest = define_asset_job("ingest", selection=["orders", "customers"])
 
 nightly = ScheduleDefinition(
@@ -103,8 +123,8 @@ poller = SensorDefinition(
 )
 
 defs = Definitions(
-    assets=[orders, customers, enriched, report, audit],
-    jobs=[everything, ingest],
+    assets=[orders, customers, enriched, report, audit, daily_orders, daily_totals],
+    jobs=[everything, ingest, daily],
     schedules=[nightly, weekdays, twice],
     sensors=[order_files, customer_files, partner_files, poller],
 )
