@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 INFRA_STAMP := $(VENV)/.installed-infra
 
-.PHONY: demo test lint typecheck unit bench bench-state bench-infra synth clean
+.PHONY: demo test lint typecheck unit bench bench-state bench-ui bench-infra synth clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,9 @@ bench: $(STAMP)
 
 bench-state: $(STAMP)
 	$(BIN)/python benchmarks/bench_state.py
+
+bench-ui: $(STAMP)
+	$(BIN)/python benchmarks/bench_ui.py
 
 bench-infra: $(INFRA_STAMP) infra/node_modules
 	$(BIN)/python benchmarks/bench_infra.py

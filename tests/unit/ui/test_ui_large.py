@@ -1,13 +1,16 @@
-"""The API stays fast and bounded on 10,000 partitions and 1,000 runs (SQLite store)."""
+"""The API stays bounded on 10,000 partitions and 1,000 runs (SQLite store).
+
+Response times are measured in ``benchmarks/bench_ui.py``, not here: targets live in
+benchmarks, where a noisy machine cannot fail the suite.
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Response, fetch
+from conftest import fetch
 
 from aloft import AssetExecutionContext, Definitions, asset
 from aloft.definitions.asset_key import AssetKey
@@ -17,9 +20,6 @@ from aloft.storage.sqlite import SqliteStateStore
 from aloft.ui.server import UIServer
 
 KEYS = [f"p{i:05d}" for i in range(10_000)]
-# Generous budgets (measured: well under 100 ms each on a 2-CPU machine) that still catch
-# anything quadratic or a page that forgets its limit.
-BUDGET = 1.0
 
 
 @asset(partitions_def=StaticPartitionsDefinition(KEYS))
@@ -49,16 +49,9 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UIServer]:
     store.close()
 
 
-def timed(url: str) -> tuple[Response, float]:
-    fetch(url)  # warm the SQLite page cache, as a page in use is
-    started = time.perf_counter()
-    response = fetch(url)
-    return response, time.perf_counter() - started
-
-
 def test_a_page_of_ten_thousand_partitions(big: UIServer) -> None:
-    response, seconds = timed(big.url + "/api/assets/events?partitions_limit=10000")
-    assert response.status == 200 and seconds < BUDGET, seconds
+    response = fetch(big.url + "/api/assets/events?partitions_limit=10000")
+    assert response.status == 200
     partitions = response.json()["partitions"]
     assert len(partitions["cells"]) == 10_000 and partitions["next_cursor"] is None
     assert partitions["counts"] == {
@@ -70,20 +63,18 @@ def test_a_page_of_ten_thousand_partitions(big: UIServer) -> None:
 
 
 def test_partition_pages_are_bounded(big: UIServer) -> None:
-    response, seconds = timed(big.url + "/api/assets/events")
-    partitions = response.json()["partitions"]
+    partitions = fetch(big.url + "/api/assets/events").json()["partitions"]
     assert len(partitions["cells"]) == 1_000 and partitions["next_cursor"] == "1000"
-    assert seconds < BUDGET
     capped = fetch(big.url + "/api/assets/events?partitions_limit=50000").json()["partitions"]
     assert len(capped["cells"]) == 10_000
-    assets, seconds = timed(big.url + "/api/assets")
-    assert assets.json()["assets"][0]["partitions"]["total"] == 10_000 and seconds < BUDGET
+    assets = fetch(big.url + "/api/assets")
+    assert assets.json()["assets"][0]["partitions"]["total"] == 10_000
     assert len(assets.body) < 10_000  # the list carries counts, not the grid
 
 
 def test_a_thousand_runs(big: UIServer) -> None:
-    response, seconds = timed(big.url + "/api/runs?limit=1000")
-    assert response.status == 200 and seconds < BUDGET, seconds
+    response = fetch(big.url + "/api/runs?limit=1000")
+    assert response.status == 200
     runs = response.json()["runs"]
     assert (
         len(runs) == 1_000 and runs[0]["run_id"] == "run-0999" and runs[-1]["run_id"] == "run-0000"
