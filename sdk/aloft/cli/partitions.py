@@ -12,8 +12,7 @@ Example:
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -21,10 +20,10 @@ from aloft.cli.context import CommandContext
 from aloft.cli.output import print_json
 from aloft.definitions.asset_key import AssetKey
 from aloft.errors import DefinitionError
-from aloft.storage.base import StateStore
-from aloft.storage.records import PartitionStatus, PartitionStatusRecord, RunRecord, RunStatus
+from aloft.storage.partition_view import PartitionStatusView, active_runs, partition_status_view
+from aloft.storage.records import PartitionStatus
 
-__all__ = ["MARKS", "PartitionStatusView", "active_runs", "partition_status_view", "register", "render_grid"]
+__all__ = ["MARKS", "register", "render_grid"]
 
 MARKS = {
     PartitionStatus.MATERIALIZED: "#",
@@ -32,7 +31,6 @@ MARKS = {
     PartitionStatus.IN_PROGRESS: "~",
     PartitionStatus.MISSING: ".",
 }
-_ACTIVE_RUNS_LIMIT = 500
 
 
 def register(commands: Any) -> None:
@@ -46,85 +44,13 @@ def register(commands: Any) -> None:
     status.set_defaults(handler=_status)
 
 
-@dataclass(frozen=True)
-class PartitionStatusView:
-    """Every partition key of an asset in definition order, with its status and the run that set it.
-
-    Example:
-        >>> view = PartitionStatusView(("a", "b"), (PartitionStatus.MATERIALIZED, PartitionStatus.MISSING), ("r1", None))
-        >>> view.counts()["MATERIALIZED"], view.ranges()[1]
-        (1, {'start': 'b', 'end': 'b', 'status': 'MISSING', 'count': 1})
-    """
-
-    keys: tuple[str, ...]
-    statuses: tuple[PartitionStatus, ...]
-    run_ids: tuple[str | None, ...]
-
-    def counts(self) -> dict[str, int]:
-        """Partitions per status (every status listed)."""
-        counts = dict.fromkeys((status.value for status in PartitionStatus), 0)
-        for status in self.statuses:
-            counts[status.value] += 1
-        return counts
-
-    def ranges(self) -> list[dict[str, Any]]:
-        """Runs of consecutive partitions in the same status."""
-        found: list[dict[str, Any]] = []
-        for key, status in zip(self.keys, self.statuses, strict=True):
-            if found and found[-1]["status"] == status.value:
-                found[-1]["end"] = key
-                found[-1]["count"] += 1
-            else:
-                found.append({"start": key, "end": key, "status": status.value, "count": 1})
-        return found
-
-
-def partition_status_view(
-    keys: Sequence[str],
-    records: Mapping[str, PartitionStatusRecord],
-    active_runs: Sequence[RunRecord] = (),
-) -> PartitionStatusView:
-    """Combine the keys of the definition, the recorded statuses and the runs still going.
-
-    A partition a queued or started run targets (its key, or a key of its range) is
-    in progress unless a status was recorded for it since that run started.
-
-    Example:
-        >>> running = RunRecord("r2", "job", RunStatus.STARTED, partition_key="b", started_at=5.0)
-        >>> partition_status_view(["a", "b"], {}, [running]).statuses[1].value
-        'IN_PROGRESS'
-    """
-    statuses = [PartitionStatus.MISSING] * len(keys)
-    run_ids: list[str | None] = [None] * len(keys)
-    updated: list[float | None] = [None] * len(keys)
-    position = {key: index for index, key in enumerate(keys)}
-    for key, record in records.items():
-        index = position.get(key)
-        if index is not None:
-            statuses[index], run_ids[index], updated[index] = record.status, record.run_id, record.updated_at
-    for run in active_runs:
-        since = run.started_at if run.started_at is not None else run.created_at
-        targets: Sequence[str] = ()
-        if run.partition_range is not None:
-            start, end = (position.get(bound) for bound in run.partition_range)
-            if start is not None and end is not None:
-                targets = keys[start : end + 1]
-        elif run.partition_key is not None:
-            targets = (run.partition_key,)
-        for key in targets:
-            index = position.get(key)
-            stamp = None if index is None else updated[index]
-            if index is not None and (stamp is None or stamp < since):
-                statuses[index], run_ids[index] = PartitionStatus.IN_PROGRESS, run.run_id
-    return PartitionStatusView(tuple(keys), tuple(statuses), tuple(run_ids))
-
-
 def render_grid(view: PartitionStatusView, partitions_def: Any) -> list[str]:
     """The grid lines: a ruler, then one labelled row per month (daily), day (hourly),
     year (weekly, monthly) or 50 partitions, then the legend with counts.
 
     Example:
         >>> from aloft.partitions import DailyPartitionsDefinition
+        >>> from aloft.storage.partition_view import PartitionStatusView
         >>> days = DailyPartitionsDefinition(start_date="2026-01-30", end_date="2026-02-03")
         >>> view = PartitionStatusView(tuple(days.get_partition_keys()),
         ...     (PartitionStatus.MATERIALIZED, PartitionStatus.FAILED, PartitionStatus.IN_PROGRESS,
@@ -178,15 +104,6 @@ def _rows(view: PartitionStatusView, partitions_def: Any) -> tuple[list[tuple[st
     return [
         (view.keys[start], "".join(marks[start : start + per_row])) for start in range(0, len(marks), per_row)
     ], ""
-
-
-def active_runs(store: StateStore, asset_key: AssetKey) -> list[RunRecord]:
-    """Queued and started runs that materialize ``asset_key``."""
-    name = asset_key.to_user_string()
-    runs: list[RunRecord] = []
-    for status in (RunStatus.QUEUED, RunStatus.STARTED):
-        runs.extend(r for r in store.list_runs(status=status, limit=_ACTIVE_RUNS_LIMIT) if name in r.selection)
-    return runs
 
 
 def _status(args: argparse.Namespace) -> int:

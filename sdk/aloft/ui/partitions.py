@@ -1,7 +1,7 @@
 """The status of every partition of an asset, as the UI shows it: a grid, ranges, counts and pages.
 
 The statuses come from the same pure function as ``aloft partitions status``
-(:func:`aloft.cli.partitions.partition_status_view`: stored statuses, with
+(:func:`aloft.storage.partition_view.partition_status_view`: stored statuses, with
 partitions of queued or started runs IN_PROGRESS); this module adds what a
 browser needs on top: when each status was set, and pages of cells.
 
@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aloft.cli.partitions import PartitionStatusView, partition_status_view
+from aloft.storage.partition_view import PartitionStatusView, partition_status_view
 from aloft.storage.records import PartitionStatus, PartitionStatusRecord, RunRecord
 
 __all__ = ["PartitionGrid", "partition_grid", "requested_grid"]
