@@ -150,21 +150,19 @@ def start_partition(event: PartitionStartEvent, runtime: CloudRuntime) -> Backfi
             _create(store, _partition_run(event, skipped=True))
             _move(store, run_id, RunStatus.CANCELED, timestamp=time.time())
             if key is not None:
-                store.update_backfill(event.backfill_id, partition_run_ids={key: run_id})
+                store.update_backfill_partition(event.backfill_id, key, run_id=run_id)
             return BackfillReport(
                 "partition_start", "skipped", event.after_run_id, {"proceed": False}
             )
     _create(store, _partition_run(event))
     _move(store, run_id, RunStatus.STARTED, execution_arn=event.execution_arn)
     if key is not None:
-        backfill = store.update_backfill(
-            event.backfill_id,
-            partition_statuses={key: PartitionStatus.IN_PROGRESS},
-            partition_run_ids={key: run_id},
+        backfill_status = store.update_backfill_partition(
+            event.backfill_id, key, status=PartitionStatus.IN_PROGRESS, run_id=run_id
         )
         # The first partitions move the backfill on (EventBridge may only forward terminal
         # statuses); no summary can run while a child of the map is starting.
-        if backfill.status is BackfillStatus.REQUESTED:
+        if backfill_status is BackfillStatus.REQUESTED:
             store.update_backfill(event.backfill_id, status=BackfillStatus.IN_PROGRESS)
     return BackfillReport("partition_start", "started", run_id, {"proceed": True})
 
@@ -177,9 +175,7 @@ def end_partition(event: PartitionEndEvent, runtime: CloudRuntime) -> BackfillRe
     key = event.run.partition_key
     if key is not None:
         partition = PartitionStatus.FAILED if event.failed else PartitionStatus.MATERIALIZED
-        store.update_backfill(
-            event.backfill_id, partition_statuses={key: partition}, partition_run_ids={key: run_id}
-        )
+        store.update_backfill_partition(event.backfill_id, key, status=partition, run_id=run_id)
     detail = event.error.Error if event.failed and event.error else None
     return BackfillReport("partition_end", status.value, detail)
 

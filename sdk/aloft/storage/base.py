@@ -291,6 +291,28 @@ class StateStore(ABC):
         StateStoreError.
         """
 
+    def update_backfill_partition(
+        self,
+        backfill_id: str,
+        partition_key: str,
+        *,
+        status: PartitionStatus | None = None,
+        run_id: str | None = None,
+    ) -> BackfillStatus:
+        """Set one partition's status and/or run id; return the backfill's own status.
+
+        What each child of a cloud backfill calls when it starts and ends: stores
+        where reading the whole backfill back is costly (DynamoDB: one item per
+        partition) answer with a constant number of requests. Same errors as
+        :meth:`update_backfill`.
+        """
+        record = self.update_backfill(
+            backfill_id,
+            partition_statuses={partition_key: status} if status is not None else None,
+            partition_run_ids={partition_key: run_id} if run_id is not None else None,
+        )
+        return record.status
+
     # -- asset checks ------------------------------------------------------------------
     @abstractmethod
     def record_check_result(self, result: AssetCheckResult) -> None:

@@ -905,6 +905,36 @@ class DynamoDBStateStore(StateStore):
         assert found is not None
         return found
 
+    def update_backfill_partition(
+        self,
+        backfill_id: str,
+        partition_key: str,
+        *,
+        status: PartitionStatus | None = None,
+        run_id: str | None = None,
+    ) -> BackfillStatus:
+        # Two UpdateItems, whatever the backfill's size: the partition, then the header,
+        # whose new image carries the backfill's status.
+        model = self.model
+        pk = f"BACKFILL#{backfill_id}"
+        actions: list[Action] = []
+        if status is not None:
+            actions.append(model.status.set(status.value))
+        if run_id is not None:
+            actions.append(model.run_id.set(run_id))
+        part = model(pk, f"PART#{partition_key}")
+        if actions and not self._call(
+            "updating a backfill partition", lambda: _update_if_exists(model, part, actions)
+        ):
+            if self._get("reading a backfill", pk, "BACKFILL") is None:
+                raise BackfillNotFound(f"no backfill '{backfill_id}'")
+            raise StateStoreError(f"backfill '{backfill_id}' did not request partition {partition_key!r}")
+        header = model(pk, "BACKFILL")
+        touch: list[Action] = [model.ended_at.set(time.time())]
+        if not self._call("updating a backfill", lambda: _update_if_exists(model, header, touch)):
+            raise BackfillNotFound(f"no backfill '{backfill_id}'")
+        return BackfillStatus(header.status)
+
     # -- asset checks ----------------------------------------------------------------
     def record_check_result(self, result: AssetCheckResult) -> None:
         result = bound_check_result(result)

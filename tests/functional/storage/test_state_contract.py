@@ -403,6 +403,27 @@ def test_backfill_lifecycle(store: StateStore) -> None:
     assert store.get_backfill("nope") is None
 
 
+def test_update_one_backfill_partition(store: StateStore) -> None:
+    store.create_backfill(BackfillRecord("b1", "daily", partition_keys=("a", "b"), created_at=T0))
+    assert store.update_backfill_partition("b1", "a", status=PartitionStatus.IN_PROGRESS, run_id="r1") == (
+        BackfillStatus.REQUESTED
+    )
+    store.update_backfill("b1", status=BackfillStatus.IN_PROGRESS)
+    assert store.update_backfill_partition("b1", "a", status=PartitionStatus.MATERIALIZED) == (
+        BackfillStatus.IN_PROGRESS
+    )
+    assert store.update_backfill_partition("b1", "b", run_id="r2") == BackfillStatus.IN_PROGRESS
+    found = store.get_backfill("b1")
+    assert found is not None
+    assert found.status_of("a") == PartitionStatus.MATERIALIZED and found.status_of("b") == PartitionStatus.MISSING
+    assert found.partition_run_ids == {"a": "r1", "b": "r2"}
+    with pytest.raises(StateStoreError, match="'c'"):
+        store.update_backfill_partition("b1", "c", status=PartitionStatus.FAILED)
+    with pytest.raises(BackfillNotFound):
+        store.update_backfill_partition("nope", "a", status=PartitionStatus.FAILED)
+    assert store.get_backfill("b1") == found
+
+
 def test_list_backfills(store: StateStore) -> None:
     for i in range(3):
         store.create_backfill(BackfillRecord(f"b{i}", "daily", partition_keys=("a",), created_at=T0 + i))

@@ -15,7 +15,13 @@ from aloft.definitions.asset_key import AssetKey
 from aloft.storage import dynamodb_schema as schema
 from aloft.storage.base import StateStoreError
 from aloft.storage.dynamodb import DynamoDBStateStore, StateItem
-from aloft.storage.records import MaterializationRecord, PartitionStatus, RunRecord
+from aloft.storage.records import (
+    BackfillRecord,
+    BackfillStatus,
+    MaterializationRecord,
+    PartitionStatus,
+    RunRecord,
+)
 
 WRITE_OPERATIONS = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 
@@ -122,6 +128,15 @@ def _count_materialization_writes(store: DynamoDBStateStore, counter: RequestCou
     counter.reset()
     assert not store.record_materialization(MaterializationRecord(asset, "r0", "orders", partition_key="p", timestamp=50.0))
     assert counter.writes == 1
+
+
+def test_one_backfill_partition_costs_two_requests_however_large_the_backfill(store: DynamoDBStateStore) -> None:
+    keys = tuple(f"p{i:04d}" for i in range(500))
+    store.create_backfill(BackfillRecord("big", "daily", partition_keys=keys))
+    with RequestCounter(store.client) as counter:
+        status = store.update_backfill_partition("big", "p0250", status=PartitionStatus.IN_PROGRESS, run_id="r")
+    assert status == BackfillStatus.REQUESTED
+    assert counter.calls == {"UpdateItem": 2}
 
 
 def test_ten_thousand_partition_statuses_in_at_most_five_query_pages(fresh_table: str) -> None:
