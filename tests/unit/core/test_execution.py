@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -161,7 +160,11 @@ def test_independent_assets_run_concurrently() -> None:
     assert result.success
 
 
-def test_wide_graph_runs_near_its_critical_path() -> None:
+def test_a_wide_fan_out_runs_all_at_once() -> None:
+    # Every middle asset waits for all the others: only a run that starts all 20 together
+    # passes the barrier (timing stays in benchmarks/, where wide_1_300_1 measures it).
+    barrier = threading.Barrier(20, timeout=5)
+
     @asset
     def root() -> int:
         return 1
@@ -169,16 +172,14 @@ def test_wide_graph_runs_near_its_critical_path() -> None:
     def middle(index: int):  # type: ignore[no-untyped-def]
         @asset(name=f"m{index}")
         def sleeper(root: int) -> int:
-            time.sleep(0.05)
+            barrier.wait()
             return root
 
         return sleeper
 
     mids = [middle(i) for i in range(20)]
-    started = time.perf_counter()
-    assert materialize_to_memory([root, *mids]).success
-    # Serially this takes 1 s; concurrently about 0.05 s. A loose bound keeps noisy machines green.
-    assert time.perf_counter() - started < 0.6
+    result = materialize_to_memory([root, *mids])
+    assert result.success and not barrier.broken
 
 
 def test_context_log_is_captured_with_the_step() -> None:
