@@ -139,13 +139,20 @@ def _start_ui(stack: contextlib.ExitStack, definitions: Any, store: Any, host: s
 
 def _start_aws_endpoint(stack: contextlib.ExitStack, host: str, port: int) -> str:
     """Serve the emulated AWS API (moto's in-process state) so other tools can reach the local cloud."""
+    import socket
+
     from moto.server import ThreadedMotoServer
 
+    if port:
+        # moto's server thread dies on a taken port while start() waits for it forever: check first.
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError as err:
+                return (f"emulated AWS API: not served, {host}:{port} is taken ({err.strerror}); "
+                        "pick another --aws-port (0: any free port)")
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-    try:
-        server.start()
-    except (OSError, SystemExit) as err:
-        return f"emulated AWS API: not served on {host}:{port}: {err}"
+    server.start()
     stack.callback(server.stop)
     bound_host, bound_port = server.get_host_and_port()
     return f"emulated AWS API: http://{host if bound_host in ('0.0.0.0', '') else bound_host}:{bound_port}"

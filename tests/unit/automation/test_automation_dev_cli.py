@@ -155,3 +155,19 @@ def test_dev_with_the_real_ui_and_no_ui(project: Path, capsys: pytest.CaptureFix
     assert line.startswith("  web UI: http://127.0.0.1:") or "not started" in line
     code, out, _ = run(capsys, "dev", "--once", "--no-ui", "--workers", "0")
     assert code == 0 and "web UI" not in out
+
+
+def test_the_emulated_aws_endpoint_reports_a_taken_port_instead_of_hanging() -> None:
+    import contextlib
+    import socket
+
+    from aloft.cli.dev import _start_aws_endpoint
+
+    with socket.socket() as taken, contextlib.ExitStack() as stack:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = _start_aws_endpoint(stack, "127.0.0.1", port)
+        assert line.startswith(f"emulated AWS API: not served, 127.0.0.1:{port} is taken")
+        served = _start_aws_endpoint(stack, "127.0.0.1", 0)
+        assert served.startswith("emulated AWS API: http://127.0.0.1:")
