@@ -792,7 +792,27 @@ def evaluate_automation(
             )
         )
     working.last_evaluation = now.timestamp()
+    if updated is None:
+        _forget_unevaluated(working, {e.ident for e in evaluations})
     return AutomationDecision(tuple(evaluations), tuple(requests), working)
+
+
+def _forget_unevaluated(state: AutomationState, live: set[str]) -> None:
+    """Drop what the state keeps for asset partitions a full evaluation no longer covers.
+
+    Time windows move on (yesterday's window is not evaluated again), and assets
+    lose their conditions: without this the cursor would grow by one entry per
+    window forever. ``run_automation_tick`` adds the requests it launches after.
+    """
+    for mapping in (state.evaluated, state.reasons, state.requested):
+        for ident in [i for i in mapping if i not in live]:
+            del mapping[ident]
+    for slots in (state.cron_done, state.cron_pending):
+        # a slot is "<ident>|<condition label>"; idents and labels may both contain "|"
+        for slot in list(slots):
+            cuts = [i for i, char in enumerate(slot) if char == "|"]
+            if not any(slot[:i] in live for i in cuts):
+                del slots[slot]
 
 
 @dataclass(frozen=True)

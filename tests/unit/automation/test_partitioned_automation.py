@@ -7,7 +7,12 @@ from typing import Any
 
 from aloft import DailyPartitionsDefinition, Definitions, StaticPartitionsDefinition, asset
 from aloft.automation.conditions import AutomationCondition, FreshnessPolicy
-from aloft.automation.evaluator import AutomationState, evaluate_automation, run_automation_tick
+from aloft.automation.evaluator import (
+    AUTOMATION_CURSOR,
+    AutomationState,
+    evaluate_automation,
+    run_automation_tick,
+)
 from aloft.automation.launcher import InProcessRunLauncher
 from aloft.definitions.asset_key import AssetKey
 from aloft.io.memory import InMemoryIOManager
@@ -77,6 +82,11 @@ class TestEagerPerPartition:
         _materialize(defs, store, "events", "2024-03-05")
         later = _tick(defs, store, tomorrow + timedelta(minutes=1), updated=[AssetKey("events")])
         assert [launch.run.partition_key for launch in later.launches] == ["2024-03-05"]
+        # The cursor forgets windows that are no longer evaluated: it does not grow a day at a time.
+        _tick(defs, store, tomorrow + timedelta(minutes=2))
+        state = AutomationState.from_cursor(store.get_sensor_cursor(AUTOMATION_CURSOR))
+        assert set(state.evaluated) == set(state.reasons) == {"sessions|2024-03-05"}
+        assert set(state.requested) == {"sessions|2024-03-05"}
 
     def test_a_run_of_one_partition_blocks_only_that_partition(self, store: Any) -> None:
         defs = self._project()
