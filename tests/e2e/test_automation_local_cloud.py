@@ -88,6 +88,7 @@ def test_an_s3_drop_runs_the_state_machine_then_eager_automation(stack: dict[str
     run = store.get_run(run_id)
     assert (run.status, run.trigger, run.job_name) == (RunStatus.SUCCESS, RunTrigger.SENSOR, "load_orders")
     assert run.execution_arn is not None and ":execution:" in run.execution_arn
+    assert run.started_at is not None and run.ended_at is not None and run.started_at <= run.ended_at
     assert run.tags["file"] == "orders/2024-03-01.csv"
     history = stack["cloud"].history(run.execution_arn)
     assert history[-1]["type"] == "ExecutionSucceeded"

@@ -102,6 +102,8 @@ class LocalCloudRunLauncher:
         result = self._launcher.launch(request)
         if not result.created:
             return result
+        with contextlib.suppress(InvalidRunTransition):  # what the RUNNING status event does in AWS
+            result = LaunchResult(self.cloud.store.update_run_status(result.run.run_id, RunStatus.STARTED), True)
         if self.waiters is None:
             return LaunchResult(self._watch(result.run), created=True)
         future = self.waiters.submit(self._watch, result.run)
@@ -111,8 +113,6 @@ class LocalCloudRunLauncher:
 
     def _watch(self, run: RunRecord) -> RunRecord:
         store = self.cloud.store
-        with contextlib.suppress(InvalidRunTransition):  # what the RUNNING status event does in AWS
-            store.update_run_status(run.run_id, RunStatus.STARTED)
         try:
             finished = self.cloud.wait(run.run_id, timeout=self.timeout).run
         except AloftError as err:
