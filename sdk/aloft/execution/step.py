@@ -343,7 +343,7 @@ def _store_outputs(
             step_key=step.key,
             run_id=run.run_id,
             asset_key=output.asset_key,
-            partition_key=run.partition_key,
+            partition_key=run.partition_key if step.partitions_def is not None else None,
             definition_metadata=output.metadata,
             resources=context.resources,
             log=context.log,
@@ -379,10 +379,16 @@ def _store_outputs(
 
 
 def _run_partition_keys(step: PlanStep, run: RunContext) -> list[str]:
-    """The partitions of ``step`` this run materializes: its key, the keys of its range, or none."""
+    """The partitions of ``step`` this run materializes: its key, the keys of its range, or none.
+
+    An unpartitioned asset in a partitioned run (a dimension table beside a daily fact
+    table) materializes as a whole: none.
+    """
+    if step.partitions_def is None:
+        return []
     if run.partition_key is not None:
         return [run.partition_key]
-    if run.partition_key_range is None or step.partitions_def is None:
+    if run.partition_key_range is None:
         return []
     keys: list[str] = step.partitions_def.get_partition_keys_in_range(
         run.partition_key_range, dynamic_partitions_store=run.dynamic_partitions_store

@@ -110,3 +110,37 @@ def test_incompatible_mapping_is_a_definition_error() -> None:
 
     with pytest.raises(DefinitionError, match="static_up"):
         materialize([static_up, daily_down], partition_key="2026-01-01")
+
+
+def test_an_unpartitioned_asset_in_a_partitioned_run_is_stored_whole(tmp_path: Path) -> None:
+    @asset
+    def regions() -> list[str]:
+        return ["EU", "NA"]
+
+    @asset(partitions_def=days)
+    def sales(context: AssetExecutionContext, regions: list[str]) -> str:
+        return f"{context.partition_key}:{len(regions)}"
+
+    store = InMemoryStateStore()
+    io = FilesystemIOManager(base_dir=str(tmp_path))
+    for day in ("2026-01-02", "2026-01-03"):  # the second run reads what the first stored
+        result = materialize([regions, sales], partition_key=day, instance=store, resources={"io_manager": io})
+        assert result.output_for_node("sales") == f"{day}:2"
+    assert (tmp_path / "regions").is_file() and (tmp_path / "sales" / "2026-01-03").is_file()
+    assert [r.partition_key for r in store.materialization_history(AssetKey("regions"))] == [None, None]
+    assert set(store.partition_statuses(AssetKey("sales"))) == {"2026-01-02", "2026-01-03"}
+
+
+def test_a_failed_unpartitioned_asset_marks_no_partition(tmp_path: Path) -> None:
+    @asset
+    def broken() -> int:
+        raise RuntimeError("no")
+
+    @asset(partitions_def=days)
+    def after(broken: int) -> int:
+        return broken
+
+    store = InMemoryStateStore()
+    result = materialize([broken, after], partition_key="2026-01-02", instance=store, raise_on_error=False)
+    assert not result.success
+    assert store.partition_statuses(AssetKey("broken")) == {}
