@@ -129,6 +129,7 @@ class LaunchRequest:
             trigger=self.trigger,
             run_key=self.run_key,
             tags=dict(self.tags),
+            run_config=dict(self.run_config),
         )
 
 

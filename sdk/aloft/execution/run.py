@@ -133,6 +133,7 @@ def execute_run(
             run_key=run_key,
             tags=dict(tags or {}),
             parent_run_id=parent_run_id,
+            run_config=run_config,
         ),
         adopt=run_id is not None,
     )

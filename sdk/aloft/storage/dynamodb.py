@@ -53,7 +53,7 @@ from aloft.storage.base import (
     StateStore,
     StateStoreError,
 )
-from aloft.storage.limits import bound_check_result, bound_event, bound_materialization
+from aloft.storage.limits import bound_check_result, bound_event, bound_materialization, check_run
 from aloft.storage.records import (
     AssetCheckResult,
     BackfillRecord,
@@ -475,6 +475,7 @@ class DynamoDBStateStore(StateStore):
         return stored
 
     def reserve_run(self, run: RunRecord) -> tuple[RunRecord, bool]:
+        run = check_run(run)
         item = self._run_item(run)
         absent = self.model.pk.does_not_exist()
         if run.run_key is None:

@@ -6,7 +6,9 @@ the same bounds, so a record reads back the same from memory, SQLite and
 DynamoDB: metadata values above :data:`MAX_METADATA_VALUE_BYTES` become a
 short text preview, entries beyond :data:`MAX_METADATA_BYTES` are dropped,
 and :data:`TRUNCATED_LABEL` says what happened. Logs keep their head and
-tail within :data:`MAX_LOG_BYTES`.
+tail within :data:`MAX_LOG_BYTES`. A run's config is the user's input, not
+output: one above :data:`MAX_RUN_CONFIG_BYTES` is refused
+(:func:`check_run_config_size`) before the run is written, never cut.
 
 Example:
     >>> bounded = bound_metadata({"preview": {"type": "text", "value": "x" * 100_000}})
@@ -23,19 +25,30 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from aloft.storage.records import AssetCheckResult, MaterializationRecord, StepError, StepEvent
+from aloft.errors import RunConfigError
+from aloft.storage.records import (
+    AssetCheckResult,
+    MaterializationRecord,
+    RunRecord,
+    StepError,
+    StepEvent,
+)
+from aloft.storage.serialization import jsonable_run_config
 
 __all__ = [
     "MAX_ERROR_CHARS",
     "MAX_LOG_BYTES",
     "MAX_METADATA_BYTES",
     "MAX_METADATA_VALUE_BYTES",
+    "MAX_RUN_CONFIG_BYTES",
     "TRUNCATED_LABEL",
     "bound_check_result",
     "bound_event",
     "bound_logs",
     "bound_materialization",
     "bound_metadata",
+    "check_run",
+    "check_run_config_size",
 ]
 
 # A materialization is written three times (history, latest, partition latest), each its own
@@ -45,6 +58,9 @@ MAX_METADATA_VALUE_BYTES = 32_000
 MAX_LOG_BYTES = 64_000
 MAX_ERROR_CHARS = 16_000
 PREVIEW_CHARS = 1_000
+# The run item also holds the selection and tags, and every cloud step whose container has not
+# seen the run reads it (read units grow per 4 KB): config is for parameters, data goes through assets.
+MAX_RUN_CONFIG_BYTES = 64_000
 TRUNCATED_LABEL = "aloft/metadata_truncated"
 
 
@@ -91,6 +107,45 @@ def bound_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
         },
     }
     return kept
+
+
+def check_run_config_size(run_config: Mapping[str, Any]) -> dict[str, Any]:
+    """``run_config`` as stored (JSON values); a :class:`~aloft.errors.RunConfigError` when too large.
+
+    Example:
+        >>> check_run_config_size({"ops": {"orders": {"config": {"limit": 5}}}})
+        {'ops': {'orders': {'config': {'limit': 5}}}}
+        >>> check_run_config_size({"ops": {"orders": {"config": {"rows": "x" * 70_000}}}})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        aloft.errors.RunConfigError: the run config is 70,041 bytes as JSON; a run's config may be at most 64,000 bytes...
+    """
+    stored = jsonable_run_config(run_config)
+    size = _size(stored)
+    if size > MAX_RUN_CONFIG_BYTES:
+        raise RunConfigError(
+            f"the run config is {size:,} bytes as JSON; a run's config may be at most "
+            f"{MAX_RUN_CONFIG_BYTES:,} bytes (it is stored with the run). Pass large inputs through an "
+            "asset or a file in S3 and put its location in the config"
+        )
+    return stored
+
+
+def check_run(run: RunRecord) -> RunRecord:
+    """``run`` as a store writes it: its config in JSON values and within the limit (else an error).
+
+    Every backend calls this before its first write of a run, so a config that
+    cannot be stored fails the launch and leaves nothing behind.
+
+    Example:
+        >>> run = RunRecord("r1", "daily", run_config={"ops": {}})
+        >>> check_run(run) is run
+        True
+    """
+    if not run.run_config:
+        return run
+    stored = check_run_config_size(run.run_config)
+    return run if stored == run.run_config else replace(run, run_config=stored)
 
 
 def bound_logs(lines: Sequence[str]) -> tuple[str, ...]:

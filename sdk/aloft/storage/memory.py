@@ -18,7 +18,7 @@ from aloft.storage.base import (
     StateStore,
     StateStoreError,
 )
-from aloft.storage.limits import bound_check_result, bound_event, bound_materialization
+from aloft.storage.limits import bound_check_result, bound_event, bound_materialization, check_run
 from aloft.storage.records import (
     AssetCheckResult,
     BackfillRecord,
@@ -76,6 +76,7 @@ class InMemoryStateStore(StateStore):
             return stored
 
     def reserve_run(self, run: RunRecord) -> tuple[RunRecord, bool]:
+        run = check_run(run)
         with self._lock:
             if run.run_key is not None and run.run_key in self._run_keys:
                 return self._runs[self._run_keys[run.run_key]], False

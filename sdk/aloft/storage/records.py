@@ -99,9 +99,15 @@ class RunTrigger(str, Enum):
 class RunRecord:
     """One run of a job (or of an ad-hoc asset selection).
 
+    ``run_config`` is the run's own config (Dagster's run config: ``ops``,
+    ``resources``...), empty when the run uses its job's config. It is
+    JSON-ready and bounded by :data:`aloft.storage.limits.MAX_RUN_CONFIG_BYTES`.
+
     Example:
         >>> RunRecord("r1", "daily", run_key="2026-03-01").status.value
         'QUEUED'
+        >>> RunRecord("r2", "daily", run_config={"ops": {"orders": {"config": {"limit": 5}}}}).run_config["ops"]
+        {'orders': {'config': {'limit': 5}}}
     """
 
     run_id: str
@@ -118,6 +124,7 @@ class RunRecord:
     ended_at: float | None = None
     execution_arn: str | None = None
     parent_run_id: str | None = None
+    run_config: Mapping[str, Any] = field(default_factory=dict)
 
 
 class StepEventType(str, Enum):

@@ -13,9 +13,16 @@ Example:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
+from pydantic import BaseModel
+
 from aloft.definitions.asset_key import AssetKey
+from aloft.definitions.config import EnvVar
+from aloft.errors import RunConfigError
 from aloft.storage.records import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -41,6 +48,7 @@ __all__ = [
     "dumps",
     "event_from_dict",
     "event_to_dict",
+    "jsonable_run_config",
     "materialization_from_dict",
     "materialization_to_dict",
     "run_from_dict",
@@ -53,6 +61,44 @@ __all__ = [
 def dumps(data: Any) -> str:
     """Compact JSON: stored items are billed by size."""
     return json.dumps(data, separators=(",", ":"), default=str)
+
+
+def jsonable_run_config(run_config: Mapping[str, Any]) -> dict[str, Any]:
+    """Run config as plain JSON values, the form every store keeps and every cloud step reads.
+
+    ``Config`` objects become their fields, dates their ISO text, and an
+    ``EnvVar`` becomes ``{"env": NAME}`` (Dagster's run config syntax) so the
+    variable is read where the run executes, and its value is never stored.
+    Anything else that is not JSON is a :class:`~aloft.errors.RunConfigError`
+    naming where it is.
+
+    Example:
+        >>> jsonable_run_config({"resources": {"api": {"config": {"token": EnvVar("API_TOKEN")}}}})
+        {'resources': {'api': {'config': {'token': {'env': 'API_TOKEN'}}}}}
+    """
+    return {str(key): _jsonable(value, str(key)) for key, value in run_config.items()}
+
+
+def _jsonable(value: Any, path: str) -> Any:
+    if isinstance(value, EnvVar):
+        return {"env": value.env_var_name}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, BaseModel):
+        return _jsonable(value.model_dump(mode="json"), path)
+    if isinstance(value, Mapping):
+        return {str(key): _jsonable(item, f"{path}.{key}") for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, Enum):
+        return _jsonable(value.value, path)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    raise RunConfigError(
+        f"run config value at {path} is a {type(value).__name__}, which cannot be stored with the run; "
+        "use JSON values (strings, numbers, booleans, lists, mappings)",
+        path=path,
+    )
 
 
 def run_to_dict(run: RunRecord) -> dict[str, Any]:
@@ -72,6 +118,7 @@ def run_to_dict(run: RunRecord) -> dict[str, Any]:
         "ended_at": run.ended_at,
         "execution_arn": run.execution_arn,
         "parent_run_id": run.parent_run_id,
+        "run_config": jsonable_run_config(run.run_config),
     }
 
 
@@ -93,6 +140,8 @@ def run_from_dict(data: dict[str, Any]) -> RunRecord:
         ended_at=_float(data.get("ended_at")),
         execution_arn=data.get("execution_arn"),
         parent_run_id=data.get("parent_run_id"),
+        # Runs written before run config was recorded have no such field.
+        run_config=dict(data.get("run_config") or {}),
     )
 
 

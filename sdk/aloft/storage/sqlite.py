@@ -54,7 +54,7 @@ from aloft.storage.base import (
     StateStore,
     StateStoreError,
 )
-from aloft.storage.limits import bound_check_result, bound_event, bound_materialization
+from aloft.storage.limits import bound_check_result, bound_event, bound_materialization, check_run
 from aloft.storage.records import (
     AssetCheckResult,
     BackfillRecord,
@@ -322,6 +322,7 @@ class SqliteStateStore(StateStore):
         return stored
 
     def reserve_run(self, run: RunRecord) -> tuple[RunRecord, bool]:
+        run = check_run(run)
         data = run_to_dict(run)
         for name in _MUTABLE_RUN_FIELDS:
             data.pop(name)

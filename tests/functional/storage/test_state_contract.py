@@ -9,6 +9,8 @@ import pytest
 from state_stores import StoreFactory
 
 from aloft.definitions.asset_key import AssetKey
+from aloft.definitions.config import EnvVar
+from aloft.errors import RunConfigError
 from aloft.storage.base import (
     BackfillNotFound,
     DuplicateRunKey,
@@ -18,7 +20,12 @@ from aloft.storage.base import (
     StateStore,
     StateStoreError,
 )
-from aloft.storage.limits import MAX_LOG_BYTES, MAX_METADATA_BYTES, TRUNCATED_LABEL
+from aloft.storage.limits import (
+    MAX_LOG_BYTES,
+    MAX_METADATA_BYTES,
+    MAX_RUN_CONFIG_BYTES,
+    TRUNCATED_LABEL,
+)
 from aloft.storage.records import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -73,6 +80,35 @@ def test_run_round_trip_keeps_every_field(store: StateStore) -> None:
     assert store.create_run(original) == original
     assert store.get_run("r1") == original
     assert store.get_run("missing") is None
+
+
+def test_run_config_round_trips_and_survives_status_changes(store: StateStore) -> None:
+    config = {
+        "ops": {"orders": {"config": {"limit": 5, "regions": ["eu", "us"], "ratio": 0.5, "strict": True}}},
+        "resources": {"api": {"config": {"token": EnvVar("API_TOKEN"), "timeout": None}}},
+    }
+    stored = {**config, "resources": {"api": {"config": {"token": {"env": "API_TOKEN"}, "timeout": None}}}}
+    created, _ = store.reserve_run(run("r1", run_key="k1", run_config=config))
+    assert created.run_config == stored  # an EnvVar is kept by name: its value is never stored
+    assert store.get_run("r1").run_config == stored  # type: ignore[union-attr]
+    store.update_run_status("r1", RunStatus.STARTED, execution_arn="arn:x")
+    assert store.update_run_status("r1", RunStatus.SUCCESS).run_config == stored
+    assert store.get_run_by_key("k1").run_config == stored  # type: ignore[union-attr]
+    assert store.list_runs()[0].run_config == stored
+    store.create_run(run("r2", created_at=T0 + 1))
+    assert store.get_run("r2").run_config == {}  # type: ignore[union-attr]
+
+
+def test_a_run_config_too_large_to_store_is_refused_before_any_write(store: StateStore) -> None:
+    huge = {"ops": {"orders": {"config": {"rows": "x" * MAX_RUN_CONFIG_BYTES}}}}
+    with pytest.raises(RunConfigError, match="at most 64,000 bytes"):
+        store.reserve_run(run("r1", run_key="k1", run_config=huge))
+    with pytest.raises(RunConfigError, match=r"ops\.orders\.config\.when"):
+        store.create_run(run("r2", run_config={"ops": {"orders": {"config": {"when": object()}}}}))
+    assert store.get_run("r1") is None and store.get_run("r2") is None
+    assert store.get_run_by_key("k1") is None
+    assert store.list_runs() == []
+    assert store.reserve_run(run("r3", run_key="k1"))[1]  # the key was not taken
 
 
 def test_creating_a_known_run_id_fails(store: StateStore) -> None:
