@@ -98,7 +98,8 @@ def resolve_resource(value: Any, config: Mapping[str, Any] | None = None) -> Any
     """The run-time form of a resource value: EnvVars read, run config applied."""
     if isinstance(value, ConfigurableResource):
         if config:
-            current = {name: getattr(value, name) for name in type(value).model_fields}
+            # A field given as an EnvVar stays one (its stored value is the variable's name).
+            current = {name: value._env_fields.get(name, getattr(value, name)) for name in type(value).model_fields}
             current.update(config)
             value = type(value)(**current)
         return value.resolved()
