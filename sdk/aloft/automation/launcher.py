@@ -320,6 +320,11 @@ class StartExecution(Protocol):
 class CloudRunLauncher:
     """Reserves the run in the state store, then starts its state machine with a deterministic name.
 
+    A request's ``run_config`` replaces the job's config for that run: it is
+    checked against the job (with ``definitions``; else only its size) before
+    the run is reserved, stored in the run record, and read there by the
+    run's steps (``aloft.cloud.run_config``).
+
     A retried launch whose run is reserved but not started yet (no execution ARN:
     the previous attempt crashed in between) starts it again under the same
     execution name, so nothing is lost and nothing runs twice.
@@ -336,19 +341,17 @@ class CloudRunLauncher:
         ([True, False, False], 1)
     """
 
-    def __init__(self, store: StateStore, start_execution: StartExecution) -> None:
+    def __init__(
+        self, store: StateStore, start_execution: StartExecution, *, definitions: Definitions | None = None
+    ) -> None:
         self.store = store
         self.start_execution = start_execution
+        self.definitions = definitions
 
     def launch(self, request: LaunchRequest) -> LaunchResult:
         if request.run_config:
-            # The execution input carries ids only and the cloud steps use the job's config:
-            # running with other config than asked for would be worse than not running.
-            raise DefinitionError(
-                f"{request.origin} asked for a run of '{request.job_name}' with run_config, which cloud runs "
-                "do not carry yet: put the config on the job (define_asset_job(..., config=...)) or run "
-                "this request in process"
-            )
+            # The run record keeps the config (never the execution input); each step reads it there.
+            request = replace(request, run_config=self._checked_config(request))
         selection = tuple(k.to_user_string() for k in request.asset_selection or ())
         run, created = self.store.reserve_run(request.to_run_record(selection))
         if not created and (run.execution_arn is not None or run.status != RunStatus.QUEUED):
@@ -360,3 +363,11 @@ class CloudRunLauncher:
             run = self.store.get_run(run.run_id) or run
         return LaunchResult(run, created=created)
 
+    def _checked_config(self, request: LaunchRequest) -> dict[str, Any]:
+        from aloft.storage.limits import check_run_config_size
+
+        if self.definitions is None:
+            return check_run_config_size(request.run_config)
+        from aloft.cloud.run_config import check_cloud_run_config
+
+        return check_cloud_run_config(self.definitions, request.job_name, request.run_config)

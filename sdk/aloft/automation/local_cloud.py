@@ -93,7 +93,9 @@ class LocalCloudRunLauncher:
         self.on_run_finished = on_run_finished
         starter = StepFunctionsStarter(cloud.client("stepfunctions"), _DeployedOnDemand(cloud))
         # cast: aloft.cloud's StartRequest protocol declares settable attributes; LaunchRequest is frozen.
-        self._launcher = CloudRunLauncher(cloud.store, cast(StartExecution, starter))
+        self._launcher = CloudRunLauncher(
+            cloud.store, cast(StartExecution, starter), definitions=cloud.definitions
+        )
         self._futures: list[Future[RunRecord]] = []
         self._lock = threading.Lock()
 

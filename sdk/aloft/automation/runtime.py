@@ -145,7 +145,7 @@ def cloud_launcher(definitions: Definitions, store: StateStore, environ: Mapping
     )
     # cast: aloft.cloud's StartRequest protocol declares settable attributes; LaunchRequest is frozen.
     starter = cast(StartExecution, StepFunctionsStarter(sfn or _LazyStepFunctions(), deployments))
-    return CloudRunLauncher(store, starter)
+    return CloudRunLauncher(store, starter, definitions=definitions)
 
 
 def runtime_from_environment(environ: Mapping[str, str] | None = None) -> AutomationRuntime:

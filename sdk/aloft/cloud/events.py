@@ -56,6 +56,7 @@ class RunRef(_Event):
     partition_key: str | None = None
     skip: dict[str, bool] = Field(default_factory=dict)
     parent_token: str | None = None
+    has_config: bool = False  # the run record holds the run's own config (aloft.cloud.run_config)
 
     def selects(self, step_key: str) -> bool:
         """Whether the run materializes ``step_key``."""

@@ -6,7 +6,10 @@ that holds it), then calls ``StartExecution`` with a deterministic name
 (the run id), so Step Functions deduplicates a retried start as well.
 
 The execution input carries ids only: the run id, the partition key and
-the steps this run does not select (``aloft.compiler.contract``).
+the steps this run does not select (``aloft.compiler.contract``). A run's
+own config (``launch(..., run_config=...)``) is checked against the job
+before anything is written, kept in the run record, and only flagged in
+the input (``run.has_config``); see ``aloft.cloud.run_config``.
 
 :class:`StepFunctionsStarter` is the start half alone, shaped as the
 ``StartExecution`` callable of ``aloft.automation``'s ``CloudRunLauncher``.
@@ -44,6 +47,7 @@ from aloft.storage.records import RunRecord, RunStatus, RunTrigger, StepEventTyp
 
 if TYPE_CHECKING:
     from aloft.compiler.compile import CompiledJob
+    from aloft.definitions.definitions import Definitions
 
 __all__ = ["CloudLauncher", "JobDeployment", "StepFunctionsStarter", "run_id_for_key"]
 
@@ -103,11 +107,15 @@ class JobDeployment:
         *,
         partition_key: str | None = None,
         selection: Iterable[str] | None = None,
+        has_config: bool = False,
     ) -> dict[str, Any]:
         """The execution input of a run; ``selection`` None (or empty) selects the whole job."""
         chosen = set(self.step_keys(selection)) if selection else set(self.steps)
         document = contract.build_run_input(
-            run_id, partition_key=partition_key, skip=[k for k in self.steps if k not in chosen]
+            run_id,
+            partition_key=partition_key,
+            skip=[k for k in self.steps if k not in chosen],
+            has_config=has_config,
         )
         size = len(json.dumps(document))
         if size > contract.MAX_INPUT_BYTES:
@@ -146,7 +154,10 @@ class StepFunctionsStarter:
         """Start ``run``'s execution named ``execution_name``; return its ARN."""
         deployment = self.deployment(run.job_name)
         document = deployment.run_input(
-            run.run_id, partition_key=run.partition_key, selection=run.selection
+            run.run_id,
+            partition_key=run.partition_key,
+            selection=run.selection,
+            has_config=bool(run.run_config),
         )
         try:
             response = self.sfn.start_execution(
@@ -171,13 +182,34 @@ class StepFunctionsStarter:
 
 
 class CloudLauncher:
-    """Records runs in the state store and starts their executions (see the module docstring)."""
+    """Records runs in the state store and starts their executions (see the module docstring).
+
+    ``definitions`` (the deployed project) is what a run's own config is
+    checked against; without them, runs with config are refused.
+    """
 
     def __init__(
-        self, store: StateStore, sfn: Any, deployments: Mapping[str, JobDeployment]
+        self,
+        store: StateStore,
+        sfn: Any,
+        deployments: Mapping[str, JobDeployment],
+        *,
+        definitions: Definitions | None = None,
     ) -> None:
         self.store = store
         self.starter = StepFunctionsStarter(sfn, deployments)
+        self.definitions = definitions
+
+    def check_run_config(self, job_name: str, run_config: Mapping[str, Any]) -> dict[str, Any]:
+        """``run_config`` as the run record keeps it, checked against ``job_name`` (else RunConfigError)."""
+        from aloft.cloud.run_config import check_cloud_run_config
+
+        if self.definitions is None:
+            raise CloudError(
+                f"a run of '{job_name}' with run config needs the project's Definitions to check it; "
+                "build the launcher with definitions="
+            )
+        return check_cloud_run_config(self.definitions, job_name, run_config)
 
     def launch(
         self,
@@ -189,10 +221,16 @@ class CloudLauncher:
         tags: Mapping[str, str] | None = None,
         trigger: RunTrigger = RunTrigger.MANUAL,
         parent_run_id: str | None = None,
+        run_config: Mapping[str, Any] | None = None,
     ) -> RunRecord:
-        """Reserve and start a run of ``job_name``; a run key already used returns its run."""
+        """Reserve and start a run of ``job_name``; a run key already used returns its run.
+
+        ``run_config`` replaces the job's config for this run; an invalid one
+        raises ``RunConfigError`` (with its ``path``) before anything is written.
+        """
         deployment = self.starter.deployment(job_name)
         chosen = deployment.step_keys(selection) if selection else []
+        config = self.check_run_config(job_name, run_config) if run_config else {}
         record = RunRecord(
             run_id=run_id_for_key(job_name, run_key) if run_key else new_run_id(),
             job_name=job_name,
@@ -202,9 +240,10 @@ class CloudLauncher:
             run_key=run_key,
             tags=dict(tags or {}),
             parent_run_id=parent_run_id,
+            run_config=config,
         )
         deployment.run_input(
-            record.run_id, partition_key=partition_key, selection=chosen
+            record.run_id, partition_key=partition_key, selection=chosen, has_config=bool(config)
         )  # size check first
         run, created = self.store.reserve_run(record)
         if not created and (run.execution_arn is not None or run.status is not RunStatus.QUEUED):
@@ -259,4 +298,5 @@ class CloudLauncher:
             },
             trigger=parent.trigger,
             parent_run_id=run_id,
+            run_config=parent.run_config,
         )

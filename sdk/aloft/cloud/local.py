@@ -290,7 +290,9 @@ class LocalCloud:
             clients=self.client,
             region=self.region,
         )
-        self.launcher = CloudLauncher(self.store, self.client("stepfunctions"), self._deployments)
+        self.launcher = CloudLauncher(
+            self.store, self.client("stepfunctions"), self._deployments, definitions=self.definitions
+        )
         from aloft.cloud.backfill import BackfillLauncher
 
         self.backfill_launcher: BackfillLauncher = BackfillLauncher(
@@ -515,12 +517,21 @@ class LocalCloud:
         partition_key: str | None = None,
         run_key: str | None = None,
         tags: Mapping[str, str] | None = None,
+        run_config: Mapping[str, Any] | None = None,
     ) -> RunRecord:
-        """Record and start a run (returns at once; see :meth:`wait`)."""
+        """Record and start a run (returns at once; see :meth:`wait`).
+
+        ``run_config`` replaces the job's config for this run (checked first).
+        """
         self.deploy(job_name)
         self._check_partition(job_name, partition_key)
         run = self.launcher.launch(
-            job_name, selection=selection, partition_key=partition_key, run_key=run_key, tags=tags
+            job_name,
+            selection=selection,
+            partition_key=partition_key,
+            run_key=run_key,
+            tags=tags,
+            run_config=run_config,
         )
         self._emit_status(run, _RUNNING)
         return run
@@ -528,7 +539,7 @@ class LocalCloud:
     def _check_partition(self, job_name: str, partition_key: str | None) -> None:
         from aloft.execution.materialize import validate_partition_key
 
-        plan = self.runtime.job(job_name).plan
+        plan = self.runtime.plan(job_name)
         partitioned = any(step.partitions_def is not None for step in plan.steps.values())
         if partitioned and partition_key is None:
             raise CloudError(f"job '{job_name}' is partitioned: pass a partition key")
@@ -600,7 +611,10 @@ class LocalCloud:
         deployment = self._deployments[run.job_name]
         input_document = description.get("input") or json.dumps(
             deployment.run_input(
-                run.run_id, partition_key=run.partition_key, selection=run.selection
+                run.run_id,
+                partition_key=run.partition_key,
+                selection=run.selection,
+                has_config=bool(run.run_config),
             )
         )
         self._emit_execution_status(

@@ -3,7 +3,10 @@
 A container loads the user's ``Definitions`` once (``ALOFT_DEFINITIONS``),
 opens the state store once (``ALOFT_STATE``), creates AWS clients on first
 use (never at import time) and caches each job's plan, validated config and
-live resources. The local cloud hands its own runtime to the handlers it
+live resources. A run launched with its own config (``run.has_config`` in
+the input) is read once per container (one GetItem of its run record), and
+its validated config and resources are cached per (job, config) for the
+few configs a container sees (:data:`MAX_CONFIGS_PER_CONTAINER`). The local cloud hands its own runtime to the handlers it
 runs in-process with :func:`use_runtime`; on AWS, :func:`current_runtime`
 builds one from the function's environment.
 
@@ -26,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -35,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from aloft.cloud.exceptions import AloftMalformedEvent, CloudSetupError
 
 if TYPE_CHECKING:
+    from aloft.cloud.events import RunRef
     from aloft.definitions.definitions import Definitions
     from aloft.execution.plan import ExecutionPlan, PlanStep
     from aloft.execution.step import RunContext
@@ -45,6 +50,7 @@ __all__ = [
     "ENV_DATA_PREFIX",
     "ENV_DEFINITIONS",
     "ENV_STATE",
+    "MAX_CONFIGS_PER_CONTAINER",
     "CloudRuntime",
     "CloudSettings",
     "JobRuntime",
@@ -58,6 +64,10 @@ ENV_DATA_BUCKET = "ALOFT_DATA_BUCKET"
 ENV_DATA_PREFIX = "ALOFT_DATA_PREFIX"
 
 ClientFactory = Callable[[str], Any]
+
+# Live resources per distinct run config, and run configs per run id, kept by a warm container.
+MAX_CONFIGS_PER_CONTAINER = 8
+_MAX_RUNS_REMEMBERED = 128
 
 
 @dataclass(frozen=True)
@@ -173,6 +183,17 @@ class CloudRuntime:
     _jobs: dict[str, JobRuntime] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _clients: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    _plans: dict[str, tuple[ExecutionPlan, Mapping[str, tuple[str, ...]]]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _configured: OrderedDict[tuple[str, str], JobRuntime] = field(
+        default_factory=OrderedDict, init=False, repr=False
+    )
+    _run_configs: OrderedDict[str, dict[str, Any]] = field(
+        default_factory=OrderedDict, init=False, repr=False
+    )
+    #: Run records this container read for their config (a figure for tests and metrics).
+    run_config_reads: int = field(default=0, init=False)
 
     @classmethod
     def from_settings(
@@ -235,37 +256,98 @@ class CloudRuntime:
         io_manager = S3PickleIOManager(s3_bucket=self.data_bucket, s3_prefix=self.data_prefix)
         return {"io_manager": io_manager.with_client(self.client("s3"))}
 
-    def job(self, job_name: str) -> JobRuntime:
-        """The job's plan, validated config and live resources (built once per container)."""
+    def plan(self, job_name: str) -> ExecutionPlan:
+        """The plan of ``job_name`` (config-independent; built once per container)."""
+        return self._plan(job_name)[0]
+
+    def _plan(self, job_name: str) -> tuple[ExecutionPlan, Mapping[str, tuple[str, ...]]]:
         with self._lock:
-            cached = self._jobs.get(job_name)
+            cached = self._plans.get(job_name)
         if cached is not None:
             return cached
-        built = self._build_job(job_name)
-        with self._lock:
-            return self._jobs.setdefault(job_name, built)
-
-    def _build_job(self, job_name: str) -> JobRuntime:
-        from aloft.definitions.jobs import AssetJobDefinition
+        from aloft.cloud.run_config import job_plan
         from aloft.errors import DefinitionError
-        from aloft.execution.plan import build_asset_plan
-        from aloft.execution.run import prepare_resources, validate_run_config
 
-        definitions = self.loaded_definitions
         try:
-            job = definitions.get_job_def(job_name)
+            plan = job_plan(self.loaded_definitions, job_name)
         except DefinitionError as err:
             raise AloftMalformedEvent(
                 f"{err} (the deployed state machine and code disagree; redeploy)"
             ) from None
-        if not isinstance(job, AssetJobDefinition):
+        children = {key: tuple(sorted(kids)) for key, kids in plan.downstream_of().items()}
+        with self._lock:
+            return self._plans.setdefault(job_name, (plan, children))
+
+    def job_outline(self, job_name: str) -> JobRuntime:
+        """The job's steps and edges without config or resources: enough to record and propagate
+        a crash, even one caused by building the config or the resources."""
+        plan, children = self._plan(job_name)
+        return JobRuntime(plan=plan, resources={}, node_configs={}, children=children)
+
+    def job(self, job_name: str, run_config: Mapping[str, Any] | None = None) -> JobRuntime:
+        """The job's plan, validated config and live resources (built once per container).
+
+        ``run_config`` (a run's own config, stored form) replaces the job's
+        config, as in process; each distinct config is built once and the
+        last :data:`MAX_CONFIGS_PER_CONTAINER` are kept.
+        """
+        if not run_config:
+            with self._lock:
+                cached = self._jobs.get(job_name)
+            if cached is not None:
+                return cached
+            built = self._build_job(job_name, None)
+            with self._lock:
+                return self._jobs.setdefault(job_name, built)
+        from aloft.cloud.run_config import config_fingerprint
+
+        key = (job_name, config_fingerprint(run_config))
+        with self._lock:
+            found = self._configured.get(key)
+            if found is not None:
+                self._configured.move_to_end(key)
+                return found
+        built = self._build_job(job_name, run_config)
+        with self._lock:
+            built = self._configured.setdefault(key, built)
+            while len(self._configured) > MAX_CONFIGS_PER_CONTAINER:
+                self._configured.popitem(last=False)
+            return built
+
+    def job_for_run(self, job_name: str, run: RunRef) -> JobRuntime:
+        """The job as run ``run`` needs it: with the run's own config when it has one."""
+        if not run.has_config:
+            return self.job(job_name)
+        return self.job(job_name, self.run_config(run.run_id))
+
+    def run_config(self, run_id: str) -> dict[str, Any]:
+        """The config stored with run ``run_id`` (read once per container: runs never change it)."""
+        with self._lock:
+            found = self._run_configs.get(run_id)
+            if found is not None:
+                self._run_configs.move_to_end(run_id)
+                return found
+        record = self.store.get_run(run_id)
+        if record is None:
             raise AloftMalformedEvent(
-                f"job '{job_name}' is an op job; only asset jobs are compiled"
+                f"run '{run_id}' says it has its own config, but the state store has no such run"
             )
-        plan = build_asset_plan(
-            definitions.get_asset_graph(), definitions.resolve_job_keys(job_name), job_name
-        )
-        run_config = dict(job.config)
+        config = dict(record.run_config)
+        with self._lock:
+            self.run_config_reads += 1
+            self._run_configs[run_id] = config
+            while len(self._run_configs) > _MAX_RUNS_REMEMBERED:
+                self._run_configs.popitem(last=False)
+        return config
+
+    def _build_job(self, job_name: str, own_config: Mapping[str, Any] | None) -> JobRuntime:
+        from aloft.cloud.run_config import with_env_vars
+        from aloft.execution.run import prepare_resources, validate_run_config
+
+        plan, children = self._plan(job_name)
+        definitions = self.loaded_definitions
+        # As in process: a run's own config replaces the job's, it is not merged into it.
+        run_config = with_env_vars(own_config) if own_config else dict(definitions.get_job_def(job_name).config)
         resources = {**self.default_resources(), **definitions.resources}
         if "io_manager" not in resources:
             raise CloudSetupError(
@@ -276,7 +358,7 @@ class CloudRuntime:
             plan=plan,
             resources=prepare_resources(plan, resources, run_config),
             node_configs=validate_run_config(plan, run_config),
-            children={key: tuple(sorted(kids)) for key, kids in plan.downstream_of().items()},
+            children=children,
         )
 
 

@@ -98,7 +98,7 @@ def run_step(
     """Materialize ``event.step`` for ``event.run`` (see the module docstring)."""
     from aloft.execution.step import execute_step
 
-    job = runtime.job(event.job)
+    job = runtime.job_for_run(event.job, event.run)
     step = job.step(event.step)
     context = job.run_context(event.run.run_id, event.run.partition_key, runtime.store)
     attempt = event.retry_count + 1
@@ -142,7 +142,7 @@ def record_crash(
     event: StepCrashedEvent, runtime: CloudRuntime, *, on_report: OnReport | None = None
 ) -> StepReport:
     """Record a step whose task failed without reporting, and skip its downstream."""
-    job = runtime.job(event.job)
+    job = runtime.job_outline(event.job)
     step = job.step(event.step)
     run = event.run
     store = runtime.store

@@ -12,7 +12,9 @@ Execution input (small: ids, never data):
 
 ``skip`` names the steps of the job that this run does NOT select (a
 subset, or a re-execution from failure); a part of a split job also gets
-``run.parent_token``, the task token its parent waits on.
+``run.parent_token``, the task token its parent waits on. A run launched
+with its own config gets ``run.has_config: true``: the config itself stays
+in the run record (``aloft.cloud.run_config``), never in the input.
 
 Example:
     >>> build_run_input("r1", partition_key="2026-03-01", skip=["b", "a"])
@@ -192,17 +194,26 @@ def skip_path(step_key: str) -> str:
 
 
 def build_run_input(
-    run_id: str, *, partition_key: str | None = None, skip: Iterable[str] = ()
+    run_id: str,
+    *,
+    partition_key: str | None = None,
+    skip: Iterable[str] = (),
+    has_config: bool = False,
 ) -> dict[str, Any]:
-    """The execution input of a run (see the module docstring)."""
-    return {
-        "run": {
-            "run_id": run_id,
-            "partition_key": partition_key,
-            "skip": {key: True for key in sorted(skip)},
-        },
-        "failed": False,
+    """The execution input of a run (see the module docstring).
+
+    Example:
+        >>> build_run_input("r1", has_config=True)["run"]["has_config"]
+        True
+    """
+    run: dict[str, Any] = {
+        "run_id": run_id,
+        "partition_key": partition_key,
+        "skip": {key: True for key in sorted(skip)},
     }
+    if has_config:  # absent otherwise: inputs of runs without config stay as they were
+        run["has_config"] = True
+    return {"run": run, "failed": False}
 
 
 # -- backfills (one Distributed Map execution over a partition manifest in S3) ----------------

@@ -95,14 +95,37 @@ class TestInProcessLauncher:
         assert launcher.launch(self._request()).deduplicated
 
 
-def test_the_cloud_launcher_refuses_run_config_it_cannot_carry(store: Any) -> None:
+def test_the_cloud_launcher_stores_run_config_in_the_run_record(store: Any) -> None:
     from aloft.automation.launcher import CloudRunLauncher
-    from aloft.errors import DefinitionError
 
-    started: list[str] = []
-    launcher = CloudRunLauncher(store, lambda request, run: started.append(run.run_id) or "arn:x")
+    started: list[dict[str, Any]] = []
+    launcher = CloudRunLauncher(store, lambda request, run: started.append(dict(run.run_config)) or "arn:x")
+    config = {"ops": {"orders": {"config": {"limit": 3}}}}
     request = LaunchRequest.build(job_name="ingest", origin="schedule:nightly", run_key="k", trigger=RunTrigger.SCHEDULE,
-                                  run_config={"ops": {"orders": {"config": {"limit": 3}}}})
-    with pytest.raises(DefinitionError, match="with run_config, which cloud runs do not carry yet"):
+                                  run_config=config)
+    run = launcher.launch(request).run
+    assert started == [config]  # reserved with its config before the execution starts
+    assert store.get_run(run.run_id).run_config == config
+
+
+def test_the_cloud_launcher_checks_run_config_against_the_job_before_reserving(store: Any) -> None:
+    from aloft import Config, Definitions, asset, define_asset_job
+    from aloft.automation.launcher import CloudRunLauncher
+    from aloft.errors import RunConfigError
+
+    class Limit(Config):
+        limit: int
+
+    @asset
+    def orders(config: Limit) -> int:
+        return config.limit
+
+    defs = Definitions(assets=[orders], jobs=[define_asset_job("ingest", selection="*")])
+    started: list[str] = []
+    launcher = CloudRunLauncher(store, lambda request, run: started.append(run.run_id) or "arn:x", definitions=defs)
+    request = LaunchRequest.build(job_name="ingest", origin="schedule:nightly", run_key="k", trigger=RunTrigger.SCHEDULE,
+                                  run_config={"ops": {"orders": {"config": {"limit": "all"}}}})
+    with pytest.raises(RunConfigError) as raised:
         launcher.launch(request)
+    assert raised.value.path == "ops.orders.config.limit"
     assert started == [] and store.list_runs() == []
