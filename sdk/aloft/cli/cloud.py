@@ -4,6 +4,7 @@
     aloft compile --job daily --backfill           # + the job's backfill state machine
     aloft plan --job daily                         # transitions, invocations and cost of one run
     aloft run --job daily --local-cloud            # run the compiled machine on emulated AWS (moto)
+    aloft run --job daily --local-cloud --config run.yaml   # ... with this run's own config
 
 ``aloft backfill --job daily --all --local-cloud`` (the ``aloft backfill``
 command routes here) runs ONE execution of the job's backfill state machine.
@@ -71,6 +72,12 @@ def register(commands: Any) -> None:
     )
     run.add_argument("--partition", help="partition key")
     run.add_argument("--select", help="comma-separated assets of the job to run (default: all)")
+    run.add_argument(
+        "--config",
+        metavar="FILE",
+        help="run config (YAML or JSON) replacing the job's config for this run; checked before the "
+        "run starts, kept in the run record (never in the execution input)",
+    )
     run.add_argument(
         "--timeout", type=float, default=600.0, help="seconds to wait for the run (default: 600)"
     )
@@ -192,10 +199,12 @@ def _quiet_local_cloud() -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from aloft.cli.runconfig import read_run_config
     from aloft.cloud.local import LocalCloud
     from aloft.storage.records import StepEvent
 
     _quiet_local_cloud()
+    run_config = read_run_config(args.config)
     ctx = CommandContext(args)
     selection = (
         [name.strip() for name in args.select.split(",") if name.strip()] if args.select else None
@@ -220,7 +229,9 @@ def _run(args: argparse.Namespace) -> int:
                 f"state machine {deployment.state_machine_arn.rsplit(':', 1)[-1]} (local cloud)",
                 flush=True,
             )
-        run = cloud.launch(args.job, selection=selection, partition_key=args.partition)
+        run = cloud.launch(
+            args.job, selection=selection, partition_key=args.partition, run_config=run_config
+        )
         if not args.json:
             print(f"run {run.run_id}", flush=True)
         result = cloud.wait(run.run_id, timeout=args.timeout, on_event=show)
