@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -360,3 +361,15 @@ def test_run_status_fails_the_entry_task_of_an_aborted_part(invoke: Any, sfn: Fa
 
 def test_run_status_drops_malformed_events_without_raising(invoke: Any) -> None:
     assert invoke("run_status", {"detail-type": "something else"})["status"] == "ignored"
+
+
+def test_the_handlers_are_found_where_the_wheel_ships_them(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import aloft
+
+    # An installed aloft has no checkout around it: only aloft_cdk's copy of functions/.
+    monkeypatch.setattr(aloft, "__file__", str(tmp_path / "site-packages" / "aloft" / "__init__.py"))
+    found = find_functions_dir()
+    assert found.parts[-2:] == ("cdk-app", "functions")
+    assert (found / "run_step" / "handler.py").is_file()

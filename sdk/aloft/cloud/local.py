@@ -70,11 +70,14 @@ _original_invoke: Any = None
 
 
 def find_functions_dir(start: Path | None = None) -> Path:
-    """The ``functions/`` directory of the aloft checkout (it holds the Lambda handlers)."""
+    """The Lambda handlers: ``functions/`` of a checkout, or the copy the wheel ships in ``aloft_cdk``."""
     import aloft
 
     candidates = [start] if start else []
     candidates.append(Path(aloft.__file__).resolve().parents[2] / "functions")
+    cdk = importlib.util.find_spec("aloft_cdk")  # found, not imported: it needs aws-cdk-lib
+    if cdk is not None and cdk.origin is not None:
+        candidates.append(Path(cdk.origin).parent / "cdk-app" / "functions")
     for candidate in candidates:
         if candidate is not None and (candidate / "run_step" / "handler.py").is_file():
             return candidate
