@@ -179,6 +179,12 @@ def job_names(definitions: Any, settings: DeploySettings) -> list[str]:
     from aloft.definitions.jobs import AssetJobDefinition
 
     names = sorted(job.name for job in definitions.jobs if isinstance(job, AssetJobDefinition))
+    if not settings.deploy_implicit_job and uses_declarative_automation(definitions):
+        raise SettingsError(
+            "deploy_implicit_job = false, but assets have an automation_condition or freshness_policy: "
+            f"declarative automation launches its runs on the implicit job {IMPLICIT_JOB_NAME}. "
+            "Remove deploy_implicit_job = false from [tool.aloft] (or the conditions from the assets)"
+        )
     if settings.deploy_implicit_job and definitions.assets and IMPLICIT_JOB_NAME not in names:
         names.append(IMPLICIT_JOB_NAME)
     return names
@@ -484,8 +490,11 @@ def _is_s3_sensor(sensor: Any) -> bool:
 
 def uses_automation(definitions: Any) -> bool:
     """Whether anything needs the automation function (conditions, freshness, non-S3 sensors)."""
-    if any(not _is_s3_sensor(s) for s in definitions.sensors):
-        return True
+    return any(not _is_s3_sensor(s) for s in definitions.sensors) or uses_declarative_automation(definitions)
+
+
+def uses_declarative_automation(definitions: Any) -> bool:
+    """Whether an asset has an automation condition or a freshness policy."""
     return any(
         getattr(a, "automation_condition", None) is not None
         or getattr(a, "freshness_policy", None) is not None

@@ -235,6 +235,19 @@ def test_the_implicit_asset_job_is_deployed_unless_turned_off() -> None:
     assert job_names(defs, _settings(deploy_implicit_job=False)) == ["all"]
 
 
+def test_declarative_automation_needs_the_implicit_job() -> None:
+    from aloft import AutomationCondition, Definitions, asset
+
+    @asset(automation_condition=AutomationCondition.eager())
+    def eager_one() -> int:
+        return 1
+
+    defs = Definitions(assets=[eager_one])
+    assert job_names(defs, _settings()) == ["__ASSET_JOB"]
+    with pytest.raises(SettingsError, match="deploy_implicit_job = false.*automation_condition"):
+        job_names(defs, _settings(deploy_implicit_job=False))
+
+
 def test_runtime_requirements_leave_out_the_emulator_the_runtime_and_cli_only_packages() -> None:
     requirements = runtime_requirements()
     names = {
