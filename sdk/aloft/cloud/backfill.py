@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aloft.cloud.exceptions import CloudError
+from aloft.cloud.executions import execution_arn, start_execution_once
 from aloft.cloud.launcher import JobDeployment
 from aloft.compiler import contract
 from aloft.compiler.asl import is_legal_name
@@ -92,8 +93,7 @@ class BackfillDeployment:
 
     def execution_arn(self, backfill_id: str) -> str:
         """The ARN of the backfill's execution (named after the backfill id)."""
-        arn = self.state_machine_arn.replace(":stateMachine:", ":execution:", 1)
-        return f"{arn}:{backfill_id}"
+        return execution_arn(self.state_machine_arn, backfill_id)
 
 
 def partition_run_id(backfill_id: str, partition_key: str) -> str:
@@ -319,18 +319,8 @@ class BackfillLauncher:
         return record
 
     def _start(self, deployment: BackfillDeployment, name: str, document: Mapping[str, Any]) -> str:
-        try:
-            response = self.sfn.start_execution(
-                stateMachineArn=deployment.state_machine_arn,
-                name=name,
-                input=json.dumps(document, sort_keys=True),
-            )
-        except Exception as err:
-            code = getattr(err, "response", {}).get("Error", {}).get("Code")
-            if code != "ExecutionAlreadyExists":
-                raise
-            return deployment.execution_arn(name)
-        return str(response["executionArn"])
+        arn, _ = start_execution_once(self.sfn, deployment.state_machine_arn, name, document)
+        return arn
 
     def resume(self, backfill_id: str, *, tags: Mapping[str, str] | None = None) -> BackfillRecord:
         """A new backfill of the partitions ``backfill_id`` did not materialize (failed or never run)."""

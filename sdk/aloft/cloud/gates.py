@@ -25,7 +25,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +36,7 @@ from aloft.cloud.events import (
     ReportEvent,
     StartPartEvent,
 )
+from aloft.cloud.executions import start_execution_once
 from aloft.cloud.progress import RunProgress
 from aloft.cloud.runtime import CloudRuntime
 from aloft.cloud.tokens import send_failure, send_success
@@ -117,18 +117,11 @@ def start_part(event: StartPartEvent, runtime: CloudRuntime) -> GateReport:
     """Start part ``event.part``; its input carries the token the entry execution waits on."""
     run = event.run.model_dump()
     run["parent_token"] = event.token
-    try:
-        response = runtime.sfn.start_execution(
-            stateMachineArn=event.state_machine_arn,
-            name=event.run.run_id,
-            input=json.dumps({"run": run, "failed": False}, sort_keys=True),
-        )
-    except Exception as err:
-        code = getattr(err, "response", {}).get("Error", {}).get("Code")
-        if code != "ExecutionAlreadyExists":
-            raise
+    document = {"run": run, "failed": False}
+    arn, started = start_execution_once(runtime.sfn, event.state_machine_arn, event.run.run_id, document)
+    if not started:
         return GateReport("start_part", "already_started", f"part {event.part}")
-    return GateReport("start_part", "started", str(response.get("executionArn", "")))
+    return GateReport("start_part", "started", arn)
 
 
 def report_to_parent(event: ReportEvent, runtime: CloudRuntime) -> GateReport:

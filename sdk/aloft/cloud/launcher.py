@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aloft.cloud.exceptions import CloudError
+from aloft.cloud.executions import start_execution_once
 from aloft.compiler import contract
 from aloft.errors import DefinitionError, did_you_mean
 from aloft.storage.base import InvalidRunTransition, StateStore
@@ -159,22 +160,9 @@ class StepFunctionsStarter:
             selection=run.selection,
             has_config=bool(run.run_config),
         )
-        try:
-            response = self.sfn.start_execution(
-                stateMachineArn=deployment.state_machine_arn,
-                name=execution_name,
-                input=json.dumps(document, sort_keys=True),
-            )
-        except Exception as err:
-            if (
-                getattr(err, "response", {}).get("Error", {}).get("Code")
-                != "ExecutionAlreadyExists"
-            ):
-                raise
-            # Started before (a retried launch): the name identifies the execution.
-            arn = deployment.state_machine_arn.replace(":stateMachine:", ":execution:", 1)
-            return f"{arn}:{execution_name}"
-        return str(response["executionArn"])
+        # Started before (a retried launch)? The name identifies the execution.
+        arn, _ = start_execution_once(self.sfn, deployment.state_machine_arn, execution_name, document)
+        return arn
 
     def __call__(self, request: StartRequest, run: RunRecord) -> str:
         """``aloft.automation``'s ``StartExecution`` protocol."""
