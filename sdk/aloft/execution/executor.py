@@ -73,7 +73,13 @@ class _Workers:
 
     def _spawner(self) -> None:
         while True:
-            _thread.start_new_thread(self._work, (self._spawn.get(),))
+            number = self._spawn.get()
+            try:
+                _thread.start_new_thread(self._work, (number,))
+            except RuntimeError:  # "can't start new thread": the process is out of threads
+                with self._lock:
+                    self._started -= 1
+                self._tasks.get()()  # the task that thread was for runs here: late, never lost
 
     def _work(self, number: int) -> None:
         threading.current_thread().name = f"aloft-step-{number}"  # what logging shows

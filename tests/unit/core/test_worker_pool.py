@@ -6,6 +6,8 @@ import os
 import threading
 import time
 
+import pytest
+
 from aloft.execution.executor import _Workers
 
 
@@ -114,3 +116,21 @@ def test_a_forked_child_gets_a_pool_of_its_own() -> None:
             raise AssertionError("the forked child hung: it reused the parent's pool")
         time.sleep(0.01)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_thread_that_cannot_start_does_not_strand_its_task(monkeypatch: pytest.MonkeyPatch) -> None:
+    import _thread
+
+    from aloft.execution import executor
+
+    pool = _Workers(limit=4)  # its spawner runs already
+
+    class NoThreads:
+        def start_new_thread(self, *args: object) -> int:
+            raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(executor, "_thread", NoThreads())
+    done = [threading.Event() for _ in range(3)]
+    _run_all(pool, done, lambda i: done[i].set())
+    assert pool.threads == 0
+    monkeypatch.setattr(executor, "_thread", _thread)
