@@ -28,6 +28,7 @@ import contextlib
 import heapq
 import queue
 import secrets
+import shutil
 import string
 import tempfile
 import threading
@@ -36,6 +37,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from aloft.definitions.asset import AssetsDefinition, AssetSpec
@@ -73,6 +75,7 @@ __all__ = [
     "NothingToBackfill",
     "backfill",
     "cancel_backfill",
+    "default_backfill_storage",
     "find_backfill",
     "new_backfill_id",
     "resume_backfill",
@@ -240,7 +243,8 @@ def backfill(
     partitioned alike. Runs use the assets' ``BackfillPolicy`` (one partition per run by
     default) and at most ``max_concurrent`` run at once (default 16). ``instance`` keeps
     the backfill record (memory without it); without an ``io_manager`` resource, values
-    are pickled to a temporary directory, as ``materialize`` does.
+    are pickled to a temporary directory, as ``materialize`` does, named after the
+    backfill so that ``resume_backfill`` finds them (:func:`default_backfill_storage`).
 
     Everything is checked before the backfill is recorded: a bad key, range, selection,
     config or resource raises and leaves no record. A failing partition does not raise:
@@ -263,16 +267,22 @@ def backfill(
 
     _check_concurrency(max_concurrent)
     store = instance or InMemoryStateStore()
-    target = _Target.resolve(assets_or_definitions, selection=selection, job=job, resources=resources)
+    backfill_id = backfill_id or new_backfill_id()
+    storage = default_backfill_storage(backfill_id)
+    target = _Target.resolve(
+        assets_or_definitions, selection=selection, job=job, resources=resources, default_storage=storage
+    )
     keys = _requested_keys(target, store, partition_keys, partition_key_range, missing_only)
     plan = target.plan_backfill(keys, store)
     config = target.checked_run_config(run_config)
-    backfill_id = backfill_id or new_backfill_id()
     if store.get_backfill(backfill_id) is not None:
         raise BackfillError(
             f"a backfill with id '{backfill_id}' already exists; resume it "
             f"(`aloft backfill resume {backfill_id}`) or choose another id"
         )
+    if getattr(target.resources["io_manager"], "base_dir", None) == str(storage) and storage.is_dir():
+        # Left by an earlier backfill of the same id in another state store: never read its values.
+        shutil.rmtree(storage, ignore_errors=True)
     record = store.create_backfill(
         BackfillRecord(
             backfill_id=backfill_id,
@@ -337,6 +347,7 @@ def resume_backfill(
         selection=AssetSelection.keys(*record.selection),
         job=None,
         resources=resources,
+        default_storage=default_backfill_storage(backfill_id),
         job_name=record.job_name,
     )
     keys = partitions_to_resume(record)
@@ -397,6 +408,24 @@ def find_backfill(instance: StateStore, backfill_id: str) -> BackfillRecord:
     )
 
 
+def default_backfill_storage(backfill_id: str) -> Path:
+    """Where a backfill pickles its values when no ``io_manager`` is given: a temporary directory of its own.
+
+    Python's ``materialize`` pickles to a temporary directory (as Dagster's ephemeral
+    instance does) so that scripts and tests leave nothing in the project; a backfill
+    does the same, but the directory is named after the backfill id, so that
+    ``resume_backfill`` reads what the first attempt stored (a self-dependent asset
+    needs the partitions before). ``aloft backfill`` passes the project's
+    ``.aloft/storage`` instead.
+
+    Example:
+        >>> default_backfill_storage("ygshodci").name
+        'aloft-backfill-ygshodci'
+    """
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in backfill_id)
+    return Path(tempfile.gettempdir()) / f"aloft-backfill-{safe}"
+
+
 def _check_concurrency(max_concurrent: int | None) -> None:
     if max_concurrent is not None and (
         isinstance(max_concurrent, bool) or not isinstance(max_concurrent, int) or max_concurrent < 1
@@ -427,14 +456,16 @@ class _Target:
         selection: CoercibleToAssetSelection,
         job: str | None,
         resources: Mapping[str, Any] | None,
+        default_storage: Path,
         job_name: str | None = None,
     ) -> _Target:
         given = assets_or_definitions
         all_resources = {**(given.resources if isinstance(given, Definitions) else {}), **(resources or {})}
-        if "io_manager" not in all_resources:  # as materialize: pickles in a temporary directory
+        if "io_manager" not in all_resources:
             from aloft.io.filesystem import FilesystemIOManager
 
-            all_resources["io_manager"] = FilesystemIOManager(base_dir=tempfile.mkdtemp(prefix="aloft-backfill-"))
+            # Created on the first write, so a refused backfill leaves nothing behind.
+            all_resources["io_manager"] = FilesystemIOManager(base_dir=str(default_storage))
         defs = given if isinstance(given, Definitions) else Definitions(assets=given, resources=all_resources)
         graph = defs.get_asset_graph()
         job_config: Mapping[str, Any] = {}

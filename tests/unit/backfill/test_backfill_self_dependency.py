@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 
-from aloft import AssetIn, AssetKey, DefinitionError, Definitions, asset, materialize
+from aloft import (
+    AssetExecutionContext,
+    AssetIn,
+    AssetKey,
+    DefinitionError,
+    Definitions,
+    asset,
+    materialize,
+)
+from aloft.execution.backfill import backfill, resume_backfill
 from aloft.io.memory import InMemoryIOManager
 from aloft.partitions import (
     DailyPartitionsDefinition,
@@ -12,6 +24,8 @@ from aloft.partitions import (
     StaticPartitionsDefinition,
     TimeWindowPartitionMapping,
 )
+from aloft.partitions.errors import PartitionKeyError
+from aloft.storage.memory import InMemoryStateStore
 
 days = DailyPartitionsDefinition(start_date="2026-01-01", end_date="2026-01-05")
 
@@ -69,3 +83,37 @@ def test_a_cycle_between_two_assets_is_still_a_cycle() -> None:
 
     with pytest.raises(DefinitionError, match="the asset graph has a cycle"):
         Definitions(assets=[ping, pong])
+
+
+def test_a_resumed_backfill_reads_what_the_first_attempt_stored_without_an_io_manager(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    broken = {"2026-01-03"}
+
+    @asset(partitions_def=days, ins={"ledger": AssetIn(
+        "ledger", partition_mapping=TimeWindowPartitionMapping(start_offset=-1, end_offset=-1))})
+    def ledger(context: AssetExecutionContext, ledger: int | None) -> int:
+        if context.partition_key in broken:
+            raise ValueError("feed not ready")
+        return (ledger or 0) + 1
+
+    store = InMemoryStateStore()
+    first = backfill([ledger], instance=store, max_concurrent=1)
+    assert first.failed_partitions == ["2026-01-03"]
+    broken.clear()
+    resumed = resume_backfill([ledger], first.backfill_id, instance=store)
+    assert resumed.success, resumed.errors  # day 3 read day 2, stored by the first attempt
+    assert [p.name for p in tmp_path.iterdir()] == [f"aloft-backfill-{first.backfill_id}"]
+
+
+def test_a_refused_backfill_creates_no_storage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    @asset(partitions_def=days)
+    def plain() -> int:
+        return 1
+
+    with pytest.raises(PartitionKeyError):
+        backfill([plain], partition_keys=["2027-01-01"])
+    assert list(tmp_path.iterdir()) == []
