@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -37,7 +36,7 @@ from aloft.storage.records import (
     StepEvent,
     StepEventType,
 )
-from aloft.storage.serialization import event_to_dict, materialization_to_dict, run_to_dict
+from aloft.storage.serialization import event_to_dict, materialization_to_dict, run_to_display_dict
 
 __all__ = ["register"]
 
@@ -132,7 +131,7 @@ def _runs_list(args: argparse.Namespace) -> int:
     store = CommandContext(args).store
     runs = store.list_runs(job_name=args.job, status=args.status, limit=args.limit)
     if args.json:
-        print_json([_shown(run) for run in runs])
+        print_json([run_to_display_dict(run) for run in runs])
         return 0
     if not runs:
         print("no runs recorded" + (f" for job '{args.job}'" if args.job else ""))
@@ -173,26 +172,6 @@ def _step_summaries(events: Sequence[StepEvent]) -> list[dict[str, Any]]:
     return list(steps.values())
 
 
-# Config keys whose values are not printed (an EnvVar is stored by name only and stays visible).
-_SECRET_KEY = re.compile(r"secret|passw|token|credential|api_?key|private_?key|access_?key|auth", re.IGNORECASE)
-
-
-def _shown(run: RunRecord) -> dict[str, Any]:
-    data = run_to_dict(run)
-    data["run_config"] = _masked(data["run_config"])
-    return data
-
-
-def _masked(value: Any, key: str = "") -> Any:
-    if isinstance(value, dict):
-        if set(value) == {"env"}:
-            return value
-        return {k: _masked(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_masked(v, key) for v in value]
-    return "***" if _SECRET_KEY.search(key) and value is not None else value
-
-
 def _runs_show(args: argparse.Namespace) -> int:
     store = CommandContext(args).store
     run = store.get_run(args.run_id)
@@ -201,7 +180,7 @@ def _runs_show(args: argparse.Namespace) -> int:
     events = store.get_step_events(run.run_id)
     steps = _step_summaries(events)
     if args.json:
-        print_json({"run": _shown(run), "steps": steps, "events": [event_to_dict(e) for e in events]})
+        print_json({"run": run_to_display_dict(run), "steps": steps, "events": [event_to_dict(e) for e in events]})
         return 0
     print(f"run {run.run_id}  {run.status.value}")
     details = [
@@ -218,7 +197,7 @@ def _runs_show(args: argparse.Namespace) -> int:
     if run.tags:
         print("  tags: " + ", ".join(f"{k}={v}" for k, v in sorted(run.tags.items())))
     if run.run_config:
-        print("  run config: " + json.dumps(_shown(run)["run_config"], sort_keys=True))
+        print("  run config: " + json.dumps(run_to_display_dict(run)["run_config"], sort_keys=True))
     print()
     if not steps:
         print("  no step events (none recorded yet, or expired)")

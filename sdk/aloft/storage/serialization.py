@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from enum import Enum
@@ -49,6 +50,7 @@ __all__ = [
     "event_from_dict",
     "event_to_dict",
     "jsonable_run_config",
+    "run_to_display_dict",
     "materialization_from_dict",
     "materialization_to_dict",
     "run_from_dict",
@@ -120,6 +122,33 @@ def run_to_dict(run: RunRecord) -> dict[str, Any]:
         "parent_run_id": run.parent_run_id,
         "run_config": jsonable_run_config(run.run_config),
     }
+
+
+# Config keys whose values are never shown (an EnvVar is stored by name only and stays visible).
+_SECRET_KEY = re.compile(r"secret|passw|token|credential|api_?key|private_?key|access_?key|auth", re.IGNORECASE)
+
+
+def run_to_display_dict(run: RunRecord) -> dict[str, Any]:
+    """:func:`run_to_dict` for people (the CLI, the UI): secret-looking config values masked.
+
+    Example:
+        >>> run = RunRecord("r1", "daily", run_config={"resources": {"db": {"config": {"password": "x"}}}})
+        >>> run_to_display_dict(run)["run_config"]["resources"]["db"]["config"]["password"]
+        '***'
+    """
+    data = run_to_dict(run)
+    data["run_config"] = _masked(data["run_config"])
+    return data
+
+
+def _masked(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"env"}:
+            return value
+        return {k: _masked(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, key) for v in value]
+    return "***" if _SECRET_KEY.search(key) and value is not None else value
 
 
 def run_from_dict(data: dict[str, Any]) -> RunRecord:

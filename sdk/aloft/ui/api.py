@@ -61,7 +61,7 @@ from aloft.storage.records import (
 from aloft.storage.serialization import (
     check_result_to_dict,
     event_to_dict,
-    run_to_dict,
+    run_to_display_dict,
     tick_to_dict,
 )
 from aloft.ui.exceptions import BadRequest, NotFound
@@ -385,7 +385,7 @@ class UIApi:
             if e.error is not None
         ]
         return {
-            "run": run_to_dict(run) | {"duration": _duration(run), "origin": _origin(run)},
+            "run": run_to_display_dict(run) | {"duration": _duration(run), "origin": _origin(run)},
             "assets": [name for name in run.selection if self._is_asset(name)],
             "steps": self._steps(run, events),
             "events": [event_to_dict(e) for e in page],
@@ -721,7 +721,7 @@ def _origin(run: RunRecord) -> str | None:
 
 
 def _run_summary(run: RunRecord) -> dict[str, Any]:
-    data = run_to_dict(run)
+    data = run_to_display_dict(run)
     data["selection_count"] = len(run.selection)
     data["selection"] = data["selection"][:SELECTION_PREVIEW]
     data["duration"] = _duration(run)

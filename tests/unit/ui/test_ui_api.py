@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from conftest import Served
+from pathlib import Path
 
-from aloft.storage.records import BackfillRecord, BackfillStatus, PartitionStatus
+import ui_project
+from conftest import Served, fetch
+
+from aloft.storage.records import BackfillRecord, BackfillStatus, PartitionStatus, RunRecord
+from aloft.storage.sqlite import SqliteStateStore
+from aloft.ui.server import UIServer
 
 
 def test_assets_list_the_graph_with_groups_edges_and_levels(served: Served) -> None:
@@ -223,6 +228,18 @@ def test_unknown_run_is_a_404_that_completes_a_prefix(served: Served) -> None:
     body = response.json()
     assert body["suggestion"] == run_id and f"no run '{run_id[:8]}'" in body["message"]
     assert served.get("/api/runs/zzzz").json()["suggestion"] is None
+
+
+def test_secret_looking_run_config_is_masked(tmp_path: Path) -> None:
+    config = {"resources": {"db": {"config": {"password": "hunter2", "host": "db.local", "user": {"env": "DB_USER"}}}}}
+    store = SqliteStateStore(tmp_path / "state.db")
+    store.create_run(RunRecord("masked-run", "daily", run_config=config, created_at=1.0))
+    with UIServer(ui_project.DEFS, store, port=0) as server:
+        shown = fetch(server.url + "/api/runs/masked-run").json()["run"]["run_config"]
+        listed = fetch(server.url + "/api/runs")
+    store.close()
+    assert shown["resources"]["db"]["config"] == {"password": "***", "host": "db.local", "user": {"env": "DB_USER"}}
+    assert listed.status == 200 and b"masked-run" in listed.body and b"hunter2" not in listed.body
 
 
 def test_jobs(served: Served) -> None:
