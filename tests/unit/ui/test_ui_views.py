@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from aloft import AssetSpec
 from aloft.asset_graph import AssetGraph
 from aloft.definitions.asset import AssetsDefinition
@@ -78,16 +76,13 @@ def test_layout_keeps_groups_together_within_a_level() -> None:
     assert [n.key for n in sorted(drawing.nodes, key=lambda n: n.y)] == ["a1", "a2", "b1", "b2"]
 
 
-def test_layout_of_a_thousand_assets_is_fast() -> None:
+def test_layout_of_a_thousand_assets() -> None:  # timed by benchmarks/bench_ui.py
     edges = {
         f"n{i:04d}": ([f"n{i - 1:04d}"] if i % 25 else [])
         + ([f"n{i - 30:04d}"] if i >= 30 and i % 7 == 0 else [])
         for i in range(1000)
     }
-    graph = _graph(edges)
-    started = time.perf_counter()
-    drawing = layout_asset_graph(graph)
-    assert time.perf_counter() - started < 2.0
+    drawing = layout_asset_graph(_graph(edges))
     assert len(drawing.nodes) == 1000 and drawing.to_json()["width"] == drawing.width
 
 
@@ -127,11 +122,9 @@ def test_grid_pages_and_ranges_of_ten_thousand_partitions() -> None:
         for i, k in enumerate(keys)
         if i < 9000
     }
-    started = time.perf_counter()
     grid = partition_grid(keys, records)
     ranges = grid.ranges()
     cells, following = grid.page(9990, 100)
-    assert time.perf_counter() - started < 0.5
     assert [(r["start"], r["end"], r["status"], r["count"]) for r in ranges] == [
         ("00000", "04999", "MATERIALIZED", 5000),
         ("05000", "05000", "FAILED", 1),
