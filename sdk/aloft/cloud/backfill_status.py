@@ -162,8 +162,11 @@ def start_partition(event: PartitionStartEvent, runtime: CloudRuntime) -> Backfi
         )
         # The first partitions move the backfill on (EventBridge may only forward terminal
         # statuses); no summary can run while a child of the map is starting.
+        # Conditional: run_status may have closed it (CANCELED, FAILED) since that read.
         if backfill_status is BackfillStatus.REQUESTED:
-            store.update_backfill(event.backfill_id, status=BackfillStatus.IN_PROGRESS)
+            store.transition_backfill(
+                event.backfill_id, expected=BackfillStatus.REQUESTED, status=BackfillStatus.IN_PROGRESS
+            )
     return BackfillReport("partition_start", "started", run_id, {"proceed": True})
 
 
@@ -234,8 +237,9 @@ def record_backfill_execution_status(
     if backfill.status.is_finished:
         return {"backfill_id": backfill_id, "status": backfill.status.value, "changed": False}
     if detail.status == "RUNNING":
-        if backfill.status is BackfillStatus.REQUESTED:
-            store.update_backfill(backfill_id, status=BackfillStatus.IN_PROGRESS)
+        if backfill.status is BackfillStatus.REQUESTED and store.transition_backfill(
+            backfill_id, expected=BackfillStatus.REQUESTED, status=BackfillStatus.IN_PROGRESS
+        ):
             return {"backfill_id": backfill_id, "status": "IN_PROGRESS", "changed": True}
         return {"backfill_id": backfill_id, "status": backfill.status.value, "changed": False}
     summary = summarize_backfill(store, backfill_id, canceled=detail.status == "ABORTED")

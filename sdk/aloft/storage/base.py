@@ -291,6 +291,24 @@ class StateStore(ABC):
         StateStoreError.
         """
 
+    @abstractmethod
+    def transition_backfill(self, backfill_id: str, *, expected: BackfillStatus, status: BackfillStatus) -> bool:
+        """Set a backfill's status to ``status`` only if it is still ``expected`` (atomically).
+
+        Returns whether it changed: False when another writer moved it on meanwhile
+        (a cloud backfill's child starting while ``run_status`` closes the backfill
+        must not bring a CANCELED one back to IN_PROGRESS). Raises BackfillNotFound.
+
+        Example:
+            >>> from aloft.storage.memory import InMemoryStateStore
+            >>> store = InMemoryStateStore()
+            >>> _ = store.create_backfill(BackfillRecord("b1", "daily"))
+            >>> store.transition_backfill("b1", expected=BackfillStatus.REQUESTED, status=BackfillStatus.IN_PROGRESS)
+            True
+            >>> store.transition_backfill("b1", expected=BackfillStatus.REQUESTED, status=BackfillStatus.IN_PROGRESS)
+            False
+        """
+
     def update_backfill_partition(
         self,
         backfill_id: str,

@@ -906,6 +906,30 @@ class DynamoDBStateStore(StateStore):
         assert found is not None
         return found
 
+    def transition_backfill(self, backfill_id: str, *, expected: BackfillStatus, status: BackfillStatus) -> bool:
+        model = self.model
+        header = model(f"BACKFILL#{backfill_id}", "BACKFILL")
+        actions: list[Action] = [
+            model.status.set(status.value),
+            model.gsi2pk.set(f"BACKFILLSTATUS#{status.value}"),
+            model.ended_at.set(time.time()),
+        ]
+
+        def update() -> bool:
+            try:
+                header.update(actions=actions, condition=model.pk.exists() & (model.status == expected.value))
+                return True
+            except PynamoDBException as err:
+                if err.cause_response_code == "ConditionalCheckFailedException":
+                    return False
+                raise
+
+        if self._call("updating a backfill", update):
+            return True
+        if self._get("reading a backfill", header.pk, "BACKFILL") is None:
+            raise BackfillNotFound(f"no backfill '{backfill_id}'")
+        return False
+
     def update_backfill_partition(
         self,
         backfill_id: str,

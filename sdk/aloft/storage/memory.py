@@ -307,6 +307,16 @@ class InMemoryStateStore(StateStore):
             self._backfills[backfill_id] = backfill
             return backfill
 
+    def transition_backfill(self, backfill_id: str, *, expected: BackfillStatus, status: BackfillStatus) -> bool:
+        with self._lock:
+            backfill = self._backfills.get(backfill_id)
+            if backfill is None:
+                raise BackfillNotFound(f"no backfill '{backfill_id}'")
+            if backfill.status is not expected:
+                return False
+            self._backfills[backfill_id] = replace(backfill, status=status, updated_at=time.time())
+            return True
+
     # -- asset checks ----------------------------------------------------------------
     def record_check_result(self, result: AssetCheckResult) -> None:
         with self._lock:

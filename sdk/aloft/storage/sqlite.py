@@ -691,6 +691,19 @@ class SqliteStateStore(StateStore):
         assert found is not None
         return found
 
+    def transition_backfill(self, backfill_id: str, *, expected: BackfillStatus, status: BackfillStatus) -> bool:
+        with self._write() as db:
+            updated = db.execute(
+                "UPDATE backfills SET status = ?, updated_at = ? WHERE backfill_id = ? AND status = ?",
+                (status.value, time.time(), backfill_id, expected.value),
+            ).rowcount
+            if updated:
+                return True
+            exists = db.execute("SELECT 1 FROM backfills WHERE backfill_id = ?", (backfill_id,)).fetchone()
+        if exists is None:
+            raise BackfillNotFound(f"no backfill '{backfill_id}'")
+        return False
+
     # -- asset checks ----------------------------------------------------------------
     def record_check_result(self, result: AssetCheckResult) -> None:
         result = bound_check_result(result)

@@ -460,6 +460,18 @@ def test_update_one_backfill_partition(store: StateStore) -> None:
     assert store.get_backfill("b1") == found
 
 
+def test_transition_backfill_changes_the_status_only_from_the_expected_one(store: StateStore) -> None:
+    store.create_backfill(BackfillRecord("b1", "daily", partition_keys=("a",), created_at=T0))
+    assert store.transition_backfill("b1", expected=BackfillStatus.REQUESTED, status=BackfillStatus.IN_PROGRESS)
+    store.update_backfill("b1", status=BackfillStatus.CANCELED)
+    assert not store.transition_backfill("b1", expected=BackfillStatus.IN_PROGRESS, status=BackfillStatus.COMPLETED)
+    found = store.get_backfill("b1")
+    assert found is not None and found.status is BackfillStatus.CANCELED
+    assert [b.backfill_id for b in store.list_backfills(status=BackfillStatus.CANCELED)] == ["b1"]
+    with pytest.raises(BackfillNotFound):
+        store.transition_backfill("nope", expected=BackfillStatus.REQUESTED, status=BackfillStatus.IN_PROGRESS)
+
+
 def test_list_backfills(store: StateStore) -> None:
     for i in range(3):
         store.create_backfill(BackfillRecord(f"b{i}", "daily", partition_keys=("a",), created_at=T0 + i))

@@ -177,3 +177,20 @@ def test_the_first_partition_moves_the_backfill_in_progress(runtime: CloudRuntim
     gate(runtime, start(KEYS[0], "r1"))
     backfill = runtime.store.get_backfill("b1")
     assert backfill is not None and backfill.status is BackfillStatus.IN_PROGRESS
+
+
+class _ClosedMeanwhile(InMemoryStateStore):
+    """Answers REQUESTED for the partition write, then run_status closes the backfill before the next write."""
+
+    def update_backfill_partition(self, backfill_id: str, partition_key: str, **kwargs: Any) -> BackfillStatus:
+        status = super().update_backfill_partition(backfill_id, partition_key, **kwargs)
+        self.update_backfill(backfill_id, status=BackfillStatus.CANCELED)
+        return status
+
+
+def test_a_starting_partition_does_not_reopen_a_backfill_closed_meanwhile() -> None:
+    store = _ClosedMeanwhile()
+    store.create_backfill(BackfillRecord("b1", "daily", partition_keys=KEYS))
+    gate(CloudRuntime(store=store), start(KEYS[0], "r1"))
+    backfill = store.get_backfill("b1")
+    assert backfill is not None and backfill.status is BackfillStatus.CANCELED
