@@ -152,10 +152,9 @@ def test_layered_layout_adds_false_dependencies() -> None:
     assert max(finish.values()) == pytest.approx(2.0)
 
 
-def test_decomposition_of_a_large_graph_is_fast() -> None:
-    import time
-
+def test_decomposition_of_a_large_graph_is_exact() -> None:  # timed by benchmarks/bench_compiler.py
     graph = graph_of(random_dag(3000, seed=1))
-    started = time.perf_counter()
-    series_parallel_layout(graph)
-    assert time.perf_counter() - started < 2.0
+    durations = _durations(graph, 1)
+    _, finish = simulate([series_parallel_layout(graph)], durations)
+    assert set(finish) == set(graph.order)
+    assert max(finish.values()) == pytest.approx(critical_path(graph, durations))
