@@ -27,7 +27,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -122,40 +122,40 @@ def _quiet_local_cloud() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def _start_ui(stack: contextlib.ExitStack, definitions: Any, store: Any, host: str, port: int) -> str:
-    """Serve the web UI in the background; a line saying where, or why not."""
+def _start_ui(stack: contextlib.ExitStack, definitions: Any, store: Any, host: str, port: int) -> tuple[str, str | None]:
+    """Serve the web UI in the background; a line saying where (or why not), and its URL when served."""
     try:
         from aloft.ui.server import UIServer
     except ImportError as err:
-        return f"web UI: not available in this installation ({err}); running without it"
+        return f"web UI: not available in this installation ({err}); running without it", None
     server = UIServer(definitions, store, host=host, port=port)
     try:
         server.start()
     except (AloftError, OSError) as err:
-        return f"web UI: not started: {err}"
+        return f"web UI: not started: {err}", None
     stack.callback(server.stop)
-    return f"web UI: {server.url}"
+    return f"web UI: {server.url}", server.url
 
 
-def _start_aws_endpoint(stack: contextlib.ExitStack, host: str, port: int) -> str:
-    """Serve the emulated AWS API (moto's in-process state) so other tools can reach the local cloud."""
-    import socket
+def _start_aws_endpoint(
+    stack: contextlib.ExitStack, host: str, port: int, *, allowed_origins: Sequence[str] = ()
+) -> str:
+    """Serve the emulated AWS API (moto's in-process state) so this machine's tools can reach the local cloud.
 
-    from moto.server import ThreadedMotoServer
+    Web pages cannot: see ``aloft.cloud.aws_endpoint`` (no CORS; a foreign
+    ``Origin``, or a non-loopback ``Host`` on a loopback bind, gets a 403).
+    ``allowed_origins``: the local web UI's.
+    """
+    from aloft.cloud.aws_endpoint import AwsEndpoint
 
-    if port:
-        # moto's server thread dies on a taken port while start() waits for it forever: check first.
-        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-            try:
-                probe.bind((host, port))
-            except OSError as err:
-                return (f"emulated AWS API: not served, {host}:{port} is taken ({err.strerror}); "
-                        "pick another --aws-port (0: any free port)")
-    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-    server.start()
-    stack.callback(server.stop)
-    bound_host, bound_port = server.get_host_and_port()
-    return f"emulated AWS API: http://{host if bound_host in ('0.0.0.0', '') else bound_host}:{bound_port}"
+    endpoint = AwsEndpoint(host, port, allowed_origins=allowed_origins)
+    try:
+        endpoint.start()
+    except OSError as err:
+        return (f"emulated AWS API: not served, {host}:{port} is taken ({err.strerror}); "
+                "pick another --aws-port (0: any free port)")
+    stack.callback(endpoint.stop)
+    return f"emulated AWS API: {endpoint.url}"
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -174,6 +174,8 @@ def _serve(args: argparse.Namespace) -> int:
         pool = ThreadPoolExecutor(max_workers=args.workers, thread_name_prefix="aloft-run") if args.workers > 0 else None
         if pool is not None:
             stack.push(_on_clean_exit(pool.shutdown, lambda: pool.shutdown(wait=False, cancel_futures=True)))
+        # the UI first: its origin is the one web origin the emulated AWS API answers
+        ui_line, ui_url = _start_ui(stack, defs, ctx.store, args.host, args.port) if args.ui else (None, None)
         launcher: RunLauncher
         cloud: Any = None
         if args.local_cloud:
@@ -190,7 +192,8 @@ def _serve(args: argparse.Namespace) -> int:
             lines.append(f"local cloud: moto in this process; data bucket s3://{cloud.bucket}; "
                          "runs execute the compiled state machines")
             if args.aws_port >= 0:
-                lines.append(_start_aws_endpoint(stack, args.host, args.aws_port))
+                lines.append(_start_aws_endpoint(stack, args.host, args.aws_port,
+                                                 allowed_origins=[ui_url] if ui_url else []))
         else:
             process_launcher = InProcessRunLauncher(defs, ctx.store, resources=resources, executor=pool)
             stack.push(_on_clean_exit(lambda: _wait_for_runs(process_launcher)))
@@ -212,8 +215,13 @@ def _serve(args: argparse.Namespace) -> int:
                 buckets = sorted({s.bucket for s in daemon.s3_sensors})
                 lines.append(f"S3 sensors: drop files in {', '.join('s3://' + b for b in buckets)} "
                              f"(events reach the daemon through {source.description})")
-        if args.ui:
-            lines.append(_start_ui(stack, defs, ctx.store, args.host, args.port))
+        if ui_line is not None:
+            lines.append(ui_line)
+        if args.ui or (args.local_cloud and args.aws_port >= 0):
+            from aloft.cli.ui import warn_if_exposed
+
+            warn_if_exposed(args.host, "the web UI (your runs and logs)" if not args.local_cloud else
+                            "the web UI and the emulated AWS API, which accepts any credentials and runs your code")
         title = "aloft dev" if args.command == "dev" else "aloft daemon"
         print(f"{title}: state {ctx.project.state_url(args.state)}", flush=True)
         for line in [*lines, *daemon.describe(datetime.now(UTC))]:

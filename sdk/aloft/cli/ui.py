@@ -9,12 +9,26 @@ Example:
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 from typing import Any
 
 from aloft.cli.context import CommandContext
 
-__all__ = ["register"]
+__all__ = ["register", "warn_if_exposed"]
+
+
+def warn_if_exposed(host: str, what: str) -> None:
+    """Say on stderr that binding ``host`` exposes ``what`` to others, unless it is a loopback address.
+
+    Example:
+        >>> warn_if_exposed("127.0.0.1", "the web UI")     # loopback: nothing to say
+    """
+    from aloft.cloud.aws_endpoint import is_loopback_host
+
+    if not is_loopback_host(host):
+        print(f"warning: --host {host} is not a loopback address: anyone who can reach it can use {what}",
+              file=sys.stderr, flush=True)
 
 
 def register(commands: Any) -> None:
@@ -41,10 +55,7 @@ def _ui(args: argparse.Namespace) -> int:
     server.start()
     try:
         print(f"aloft UI on {server.url} (Ctrl-C to stop)", flush=True)
-        if args.host not in ("127.0.0.1", "localhost", "::1"):
-            print(
-                f"note: bound to {args.host}: anyone who can reach this address can read your runs and logs"
-            )
+        warn_if_exposed(args.host, "the web UI (your runs and logs)")
         if args.open:
             import webbrowser
 

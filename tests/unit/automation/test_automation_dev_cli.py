@@ -171,3 +171,27 @@ def test_the_emulated_aws_endpoint_reports_a_taken_port_instead_of_hanging() -> 
         assert line.startswith(f"emulated AWS API: not served, 127.0.0.1:{port} is taken")
         served = _start_aws_endpoint(stack, "127.0.0.1", 0)
         assert served.startswith("emulated AWS API: http://127.0.0.1:")
+
+
+def test_dev_warns_when_it_binds_a_non_loopback_address(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "dev", "--once", "--host", "0.0.0.0", "--port", "0", "--workers", "0")
+    assert code == 0
+    assert "warning: --host 0.0.0.0 is not a loopback address" in err
+    code, _, err = run(capsys, "dev", "--once", "--port", "0", "--workers", "0")
+    assert code == 0 and "warning" not in err
+
+
+def test_ui_warns_when_it_binds_a_non_loopback_address(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aloft.cli import ui
+
+    def interrupted(server: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ui, "_serve_until_interrupted", interrupted)
+    code, _, err = run(capsys, "ui", "--host", "0.0.0.0", "--port", "0")
+    assert code == 0
+    assert "warning: --host 0.0.0.0 is not a loopback address" in err
+    code, _, err = run(capsys, "ui", "--host", "127.0.0.2", "--port", "0")
+    assert code == 0 and "warning" not in err
