@@ -49,12 +49,12 @@ from aloft.cloud.launcher import JobDeployment
 from aloft.compiler import contract
 from aloft.compiler.asl import is_legal_name
 from aloft.errors import DefinitionError, did_you_mean
+from aloft.execution.backfill_plan import order_partition_keys
 from aloft.storage.base import StateStore
 from aloft.storage.records import BackfillRecord, BackfillStatus
 
 if TYPE_CHECKING:
     from aloft.compiler.backfill import CompiledBackfill
-    from aloft.partitions.base import DynamicPartitionsStore, PartitionsDefinition
 
 __all__ = [
     "MANIFEST_PREFIX",
@@ -198,31 +198,6 @@ def write_partition_manifest(
     reader = io.BufferedReader(stream, buffer_size=1 << 16)
     s3.upload_fileobj(reader, bucket, key, ExtraArgs={"ContentType": "application/json"})
     return ManifestLocation(bucket, key, count, stream.size)
-
-
-def order_partition_keys(
-    partitions_def: PartitionsDefinition,
-    partition_keys: Iterable[str],
-    *,
-    asset_name: str | None = None,
-    dynamic_partitions_store: DynamicPartitionsStore | None = None,
-) -> list[str]:
-    """Validate ``partition_keys`` (each must be a partition) and return them once each, in partition order.
-
-    Example:
-        >>> from aloft.partitions import StaticPartitionsDefinition
-        >>> order_partition_keys(StaticPartitionsDefinition(["a", "b", "c"]), ["c", "a", "c"])
-        ['a', 'c']
-    """
-    every = partitions_def.get_partition_keys(dynamic_partitions_store=dynamic_partitions_store)
-    position = {key: index for index, key in enumerate(every)}
-    wanted = dict.fromkeys(partition_keys)
-    for key in wanted:
-        if key not in position:
-            partitions_def.validate_partition_key(
-                key, asset_name=asset_name, dynamic_partitions_store=dynamic_partitions_store
-            )
-    return sorted(wanted, key=position.__getitem__)
 
 
 class BackfillLauncher:

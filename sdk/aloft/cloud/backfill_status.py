@@ -51,7 +51,7 @@ from aloft.cloud.events import (
     PartitionStartEvent,
 )
 from aloft.cloud.runtime import CloudRuntime
-from aloft.execution.backfill_plan import backfill_outcome_status
+from aloft.execution.backfill_plan import BACKFILL_TAG, backfill_outcome_status
 from aloft.storage.base import InvalidRunTransition, RunAlreadyExists, StateStore
 from aloft.storage.records import (
     BackfillRecord,
@@ -72,7 +72,6 @@ __all__ = [
     "summarize_backfill",
 ]
 
-BACKFILL_TAG = "aloft/backfill"
 SKIPPED_TAG = "aloft/skipped"
 
 

@@ -47,9 +47,11 @@ from aloft.definitions.jobs import AssetJobDefinition
 from aloft.definitions.selection import AssetSelection, CoercibleToAssetSelection
 from aloft.errors import AloftError, DefinitionError, did_you_mean
 from aloft.execution.backfill_plan import (
+    BACKFILL_TAG,
     BackfillPlan,
     BackfillUnit,
     backfill_outcome_status,
+    order_partition_keys,
     partitions_to_resume,
     plan_backfill,
 )
@@ -82,7 +84,6 @@ __all__ = [
 ]
 
 ADHOC_JOB_NAME = "__ASSET_JOB"
-BACKFILL_TAG = "aloft/backfill"
 # Runs of a backfill are mostly I/O-bound; more at once mostly adds contention for the GIL.
 DEFAULT_BACKFILL_CONCURRENCY = 16
 # How often a running backfill writes partition statuses and looks for a cancel from elsewhere:
@@ -558,11 +559,7 @@ def _requested_keys(
     if isinstance(partition_keys, str):
         raise DefinitionError(f"partition_keys must be a list of keys, e.g. [{partition_keys!r}]")
     if partition_keys is not None:
-        position = {key: index for index, key in enumerate(all_keys)}
-        for key in partition_keys:
-            if key not in position:  # raises, showing the expected format and the valid range
-                definition.validate_partition_key(key, asset_name=name, dynamic_partitions_store=store)
-        keys = sorted(dict.fromkeys(partition_keys), key=position.__getitem__)
+        keys = order_partition_keys(definition, partition_keys, asset_name=name, dynamic_partitions_store=store)
     elif partition_key_range is not None:
         bounds = (
             (partition_key_range.start, partition_key_range.end)

@@ -46,13 +46,45 @@ from aloft.partitions.base import PartitionKeyRange, PartitionsDefinition
 from aloft.storage.records import BackfillRecord, BackfillStatus, PartitionStatus
 
 __all__ = [
+    "BACKFILL_TAG",
     "BackfillPlan",
     "BackfillUnit",
     "backfill_outcome_status",
     "combined_backfill_policy",
+    "order_partition_keys",
     "partitions_to_resume",
     "plan_backfill",
 ]
+
+# The tag every run of a backfill carries, local or cloud: ``aloft/backfill=<backfill id>``.
+BACKFILL_TAG = "aloft/backfill"
+
+
+def order_partition_keys(
+    partitions_def: PartitionsDefinition,
+    partition_keys: Iterable[str],
+    *,
+    asset_name: str | None = None,
+    dynamic_partitions_store: Any = None,
+) -> list[str]:
+    """Validate ``partition_keys`` (each must be a partition) and return them once each, in partition order.
+
+    An unknown key raises ``PartitionKeyError`` naming the expected format and the valid range.
+
+    Example:
+        >>> from aloft.partitions import StaticPartitionsDefinition
+        >>> order_partition_keys(StaticPartitionsDefinition(["a", "b", "c"]), ["c", "a", "c"])
+        ['a', 'c']
+    """
+    every = partitions_def.get_partition_keys(dynamic_partitions_store=dynamic_partitions_store)
+    position = {key: index for index, key in enumerate(every)}
+    wanted = dict.fromkeys(partition_keys)
+    for key in wanted:
+        if key not in position:
+            partitions_def.validate_partition_key(
+                key, asset_name=asset_name, dynamic_partitions_store=dynamic_partitions_store
+            )
+    return sorted(wanted, key=position.__getitem__)
 
 
 @dataclass(frozen=True)
@@ -173,11 +205,9 @@ def plan_backfill(
         [('eu',), ('apac',)]
     """
     all_keys = partitions_def.get_partition_keys(dynamic_partitions_store=dynamic_partitions_store)
-    position = {key: index for index, key in enumerate(all_keys)}
-    requested = sorted(dict.fromkeys(partition_keys), key=lambda key: position.get(key, -1))
-    unknown = [key for key in requested if key not in position]
-    if unknown:
-        partitions_def.validate_partition_key(unknown[0], dynamic_partitions_store=dynamic_partitions_store)
+    requested = order_partition_keys(
+        partitions_def, partition_keys, dynamic_partitions_store=dynamic_partitions_store
+    )
     edges = _step_edges(plan, requested, dynamic_partitions_store)
     policies = policies or {}
     _check_self_dependent_policies(plan, edges, policies)

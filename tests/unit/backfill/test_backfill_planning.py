@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
 from aloft import AssetIn, DefinitionError, Definitions, asset
@@ -186,3 +188,14 @@ def test_partitions_to_resume_and_outcome_status() -> None:
     done = BackfillRecord("b2", "job", partition_keys=("a",), partition_statuses={"a": PartitionStatus.MATERIALIZED})
     assert partitions_to_resume(done) == []
     assert backfill_outcome_status(done, canceled=True) is BackfillStatus.COMPLETED
+
+
+def test_local_and_cloud_backfills_share_one_tag_and_one_key_ordering() -> None:
+    from aloft.cloud import backfill as cloud_backfill
+    from aloft.cloud import backfill_status
+    from aloft.execution import backfill as local_backfill
+    from aloft.execution import backfill_plan
+
+    assert cloud_backfill.order_partition_keys is backfill_plan.order_partition_keys
+    for module in (local_backfill, backfill_status):
+        assert 'BACKFILL_TAG = "' not in inspect.getsource(module), module.__name__
