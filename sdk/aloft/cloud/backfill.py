@@ -242,7 +242,9 @@ class BackfillLauncher:
         """Start a backfill of ``partition_keys`` (valid keys, in partition order for an ordered job).
 
         ``selection`` (asset or step keys) backfills a subset of the job; a
-        ``backfill_id`` that is already stored returns that backfill.
+        ``backfill_id`` that is already stored returns that backfill, unless its launch
+        failed before the execution started (manifest upload, StartExecution): then the
+        stored backfill is launched again.
         """
         deployment = self.deployment(job_name)
         keys = list(dict.fromkeys(partition_keys))
@@ -257,9 +259,12 @@ class BackfillLauncher:
             )
         existing = self.store.get_backfill(backfill_id)
         if existing is not None:
+            if existing.status is BackfillStatus.FAILED and not self._execution_exists(
+                deployment.execution_arn(backfill_id)
+            ):
+                return self._relaunch(deployment, existing)
             return existing
         manifest_key = f"{self.prefix}/{backfill_id}/partitions.json"
-        execution_arn = deployment.execution_arn(backfill_id)
         record = BackfillRecord(
             backfill_id=backfill_id,
             job_name=job_name,
@@ -268,9 +273,29 @@ class BackfillLauncher:
             tags={
                 **(tags or {}),
                 TAG_MANIFEST: f"s3://{self.bucket}/{manifest_key}",
-                TAG_EXECUTION: execution_arn,
+                TAG_EXECUTION: deployment.execution_arn(backfill_id),
             },
         )
+        self.store.create_backfill(record)
+        self._submit(deployment, record)
+        return record
+
+    def _relaunch(self, deployment: BackfillDeployment, record: BackfillRecord) -> BackfillRecord:
+        """A launch that failed before its execution started (manifest upload, StartExecution): try again.
+
+        The stored record says what to run; its status goes back to REQUESTED.
+        """
+        self.store.transition_backfill(
+            record.backfill_id, expected=BackfillStatus.FAILED, status=BackfillStatus.REQUESTED
+        )
+        self._submit(deployment, record)
+        return self.store.get_backfill(record.backfill_id) or record
+
+    def _submit(self, deployment: BackfillDeployment, record: BackfillRecord) -> None:
+        """Write the manifest and start the execution; on failure the backfill is FAILED (a retry relaunches it)."""
+        backfill_id = record.backfill_id
+        manifest_key = f"{self.prefix}/{backfill_id}/partitions.json"
+        chosen = deployment.job.step_keys(record.selection) if record.selection else []
         document = contract.build_backfill_input(
             backfill_id,
             bucket=self.bucket,
@@ -279,19 +304,26 @@ class BackfillLauncher:
             selection=record.selection,
             skip=[k for k in deployment.job.steps if chosen and k not in chosen],
         )
-        self.store.create_backfill(record)
         try:
             write_partition_manifest(
                 self.s3,
                 self.bucket,
                 manifest_key,
-                manifest_items(backfill_id, keys, ordered=deployment.ordered),
+                manifest_items(backfill_id, record.partition_keys, ordered=deployment.ordered),
             )
             self._start(deployment, backfill_id, document)
         except Exception:
             self.store.update_backfill(backfill_id, status=BackfillStatus.FAILED)
             raise
-        return record
+
+    def _execution_exists(self, arn: str) -> bool:
+        try:
+            self.sfn.describe_execution(executionArn=arn)
+        except Exception as err:
+            if getattr(err, "response", {}).get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+                return False
+            raise
+        return True
 
     def _start(self, deployment: BackfillDeployment, name: str, document: Mapping[str, Any]) -> str:
         arn, _ = start_execution_once(self.sfn, deployment.state_machine_arn, name, document)

@@ -54,6 +54,16 @@ class FakeSfn:
         arn = kwargs["stateMachineArn"].replace(":stateMachine:", ":execution:")
         return {"executionArn": f"{arn}:{kwargs['name']}"}
 
+    def describe_execution(self, executionArn: str) -> dict[str, Any]:
+        machine = executionArn.rsplit(":", 1)[0].replace(":execution:", ":stateMachine:")
+        if not any(s["stateMachineArn"] == machine and executionArn.endswith(":" + s["name"]) for s in self.started):
+            raise NoSuchExecution()
+        return {"executionArn": executionArn, "status": "FAILED"}
+
+
+class NoSuchExecution(Exception):
+    response = {"Error": {"Code": "ExecutionDoesNotExist"}}
+
 
 class AlreadyExists(Exception):
     response = {"Error": {"Code": "ExecutionAlreadyExists"}}
@@ -163,6 +173,23 @@ def test_a_failed_start_marks_the_backfill_failed() -> None:
         backfills.launch("daily", ["2026-03-01"], backfill_id="b1")
     stored = backfills.store.get_backfill("b1")
     assert stored is not None and stored.status is BackfillStatus.FAILED
+
+
+def test_a_launch_retried_after_a_failed_start_starts_the_execution() -> None:
+    sfn = FakeSfn(RuntimeError("throttled"))
+    backfills, s3, _ = launcher(sfn)
+    with pytest.raises(RuntimeError, match="throttled"):
+        backfills.launch("daily", ["2026-03-01", "2026-03-02"], backfill_id="b1", selection=["events"])
+    sfn.error = None
+    retried = backfills.launch("daily", ["2026-03-01", "2026-03-02"], backfill_id="b1", selection=["events"])
+    assert retried.status is BackfillStatus.REQUESTED and retried.selection == ("events",)
+    assert [s["name"] for s in sfn.started] == ["b1"]
+    assert json.loads(sfn.started[0]["input"])["backfill"]["skip"] == {"summary": True}
+    assert len(json.loads(s3.objects["data/tmp/backfills/b1/partitions.json"])) == 2
+    # A backfill whose execution ran and failed is returned as it is (resume it instead).
+    backfills.store.update_backfill("b1", status=BackfillStatus.FAILED)
+    assert backfills.launch("daily", ["2026-03-01"], backfill_id="b1").status is BackfillStatus.FAILED
+    assert len(sfn.started) == 1
 
 
 def test_bad_launches_say_what_to_fix() -> None:
