@@ -75,6 +75,7 @@ class LocalCloudRunLauncher:
     With a ``waiters`` executor the launch returns at once and a background
     task waits for the execution; without one the launch waits. Either way
     ``on_run_finished`` gets the closed run (the daemon's eager automation).
+    ``start_execution`` replaces the local cloud's Step Functions starter (tests).
     """
 
     def __init__(
@@ -84,6 +85,7 @@ class LocalCloudRunLauncher:
         waiters: Executor | None = None,
         timeout: float = 3600.0,
         on_run_finished: Callable[[RunRecord], None] | None = None,
+        start_execution: StartExecution | None = None,
     ) -> None:
         from aloft.cloud.launcher import StepFunctionsStarter
 
@@ -91,13 +93,15 @@ class LocalCloudRunLauncher:
         self.waiters = waiters
         self.timeout = timeout
         self.on_run_finished = on_run_finished
-        starter = StepFunctionsStarter(cloud.client("stepfunctions"), _DeployedOnDemand(cloud))
-        # cast: aloft.cloud's StartRequest protocol declares settable attributes; LaunchRequest is frozen.
-        self._launcher = CloudRunLauncher(
-            cloud.store, cast(StartExecution, starter), definitions=cloud.definitions
-        )
-        self._futures: list[Future[RunRecord]] = []
-        self._lock = threading.Lock()
+        if start_execution is None:
+            starter = StepFunctionsStarter(cloud.client("stepfunctions"), _DeployedOnDemand(cloud))
+            # cast: aloft.cloud's StartRequest protocol declares settable attributes; LaunchRequest is frozen.
+            start_execution = cast(StartExecution, starter)
+        self._launcher = CloudRunLauncher(cloud.store, start_execution, definitions=cloud.definitions)
+        # Only the runs in flight: a long ``aloft dev`` would otherwise keep every run it ever launched.
+        self._futures: set[Future[RunRecord]] = set()
+        self._errors: list[BaseException] = []  # watchers that failed since the last wait()
+        self._lock = threading.Condition()  # notified when a run is forgotten
 
     def launch(self, request: LaunchRequest) -> LaunchResult:
         """Reserve the run key, start the execution, and watch it (see the class docstring)."""
@@ -110,8 +114,20 @@ class LocalCloudRunLauncher:
             return LaunchResult(self._watch(result.run), created=True)
         future = self.waiters.submit(self._watch, result.run)
         with self._lock:
-            self._futures.append(future)
+            self._futures.add(future)
+        future.add_done_callback(self._forget)
         return result
+
+    def _forget(self, future: Future[RunRecord]) -> None:
+        error = None if future.cancelled() else future.exception()
+        with self._lock:
+            self._futures.discard(future)
+            if error is not None:
+                self._errors.append(error)
+            self._lock.notify_all()
+        if error is not None:
+            # wait() may come hours later (at shutdown): say it now too.
+            _log.error("watching a run failed: %s", error, exc_info=error)
 
     def _watch(self, run: RunRecord) -> RunRecord:
         store = self.cloud.store
@@ -125,16 +141,30 @@ class LocalCloudRunLauncher:
         return finished
 
     def wait(self) -> list[RunRecord]:
-        """Wait for every run launched so far; their final records."""
+        """Wait for every run still in flight; their final records.
+
+        Waits for all of them even if watching one failed; then, if watching
+        any run failed since the last call, raises the first such error (each
+        was logged when it happened). Runs that finished before the call are
+        not returned: their records are in the store.
+        """
         with self._lock:
-            futures, self._futures = self._futures, []
-        return [f.result() for f in futures]
+            futures = list(self._futures)
+            # done callbacks run after a future's waiters are woken: wait for _forget, which records errors
+            self._lock.wait_for(lambda: self._futures.isdisjoint(futures))
+            errors, self._errors = self._errors, []
+        finished = [f.result() for f in futures if not f.cancelled() and f.exception() is None]
+        if errors:
+            if len(errors) > 1:
+                errors[0].add_note(f"watching {len(errors) - 1} other run(s) failed too (logged)")
+            raise errors[0]
+        return finished
 
     @property
     def pending(self) -> int:
         """Runs launched whose executions are still being watched."""
         with self._lock:
-            return sum(1 for f in self._futures if not f.done())
+            return len(self._futures)
 
 
 def wire_s3_sensors(

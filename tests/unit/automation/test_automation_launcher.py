@@ -129,3 +129,73 @@ def test_the_cloud_launcher_checks_run_config_against_the_job_before_reserving(s
         launcher.launch(request)
     assert raised.value.path == "ops.orders.config.limit"
     assert started == [] and store.list_runs() == []
+
+
+class TestTheLocalCloudLauncherInTheBackground:
+    """``LocalCloudRunLauncher`` with waiters, on a stand-in cloud whose executions end when the test says."""
+
+    def _launcher(self, store: Any, outcomes: dict[str, Any]) -> Any:
+        import threading
+        import types
+
+        from aloft.automation.local_cloud import LocalCloudRunLauncher
+
+        released = threading.Event()
+
+        def wait(run_id: str, timeout: float) -> Any:
+            run = store.get_run(run_id)
+            outcome = outcomes[run.run_key.split(":", 1)[1]]
+            if outcome == "later":
+                assert released.wait(10)
+            elif isinstance(outcome, Exception):
+                raise outcome
+            return types.SimpleNamespace(run=store.update_run_status(run_id, RunStatus.SUCCESS))
+
+        cloud = types.SimpleNamespace(store=store, definitions=None, wait=wait, client=lambda service: None)
+        launcher = LocalCloudRunLauncher(cloud, waiters=ThreadPoolExecutor(max_workers=4),  # type: ignore[arg-type]
+                                         start_execution=lambda request, run: f"arn:{run.run_id}")
+        launcher.release = released.set
+        return launcher
+
+    def _launch(self, launcher: Any, key: str) -> RunRecord:
+        return launcher.launch(LaunchRequest.build(job_name="ingest", origin="test", run_key=key,
+                                                   trigger=RunTrigger.SENSOR)).run
+
+    def test_finished_runs_are_not_kept(self, store: Any) -> None:
+        import time
+
+        launcher = self._launcher(store, {f"k{i}": "now" for i in range(5)})
+        for i in range(5):
+            self._launch(launcher, f"k{i}")
+        deadline = time.monotonic() + 10
+        while launcher.pending and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert launcher.pending == 0
+        assert not launcher._futures  # a long `aloft dev` would otherwise keep every run's future and record
+        assert launcher.wait() == []
+
+    def test_wait_waits_for_every_run_even_after_one_failed(self, store: Any) -> None:
+        import threading
+
+        launcher = self._launcher(store, {"boom": RuntimeError("watcher broke"), "slow": "later"})
+        self._launch(launcher, "boom")
+        self._launch(launcher, "slow")
+        outcome: list[BaseException | None] = []
+
+        def waiting() -> None:
+            try:
+                launcher.wait()
+                outcome.append(None)
+            except BaseException as err:
+                outcome.append(err)
+
+        waiter = threading.Thread(target=waiting)
+        waiter.start()
+        waiter.join(0.2)
+        assert waiter.is_alive(), "wait() returned while a run was still in flight"
+        launcher.release()
+        waiter.join(10)
+        (error,) = outcome
+        assert isinstance(error, RuntimeError) and str(error) == "watcher broke"
+        (slow,) = [run for run in store.list_runs() if run.run_key == "test:slow"]
+        assert slow.status is RunStatus.SUCCESS
