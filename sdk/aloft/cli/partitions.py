@@ -85,21 +85,25 @@ def _rows(view: PartitionStatusView, partitions_def: Any) -> tuple[list[tuple[st
     marks = [MARKS[status] for status in view.statuses]
     schedule = getattr(getattr(partitions_def, "schedule_type", None), "value", None)
     layout = _LAYOUTS.get(str(schedule))
-    fmt = getattr(partitions_def, "fmt", None)
-    if layout is not None and fmt is not None:
-        try:
-            moments = [datetime.strptime(key, fmt) for key in view.keys]
-        except ValueError:  # a format strptime cannot read back: fall back to plain rows
-            moments = []
-        if moments or not view.keys:
-            label_format, column, ruler = layout
-            rows: list[tuple[str, str]] = []
-            for moment, mark in zip(moments, marks, strict=True):
-                label = moment.strftime(label_format)
-                if not rows or rows[-1][0] != label:
-                    rows.append((label, " " * (column(moment) if column is not None and not rows else 0)))
-                rows[-1] = (label, rows[-1][1] + mark)
-            return rows, ruler
+    start_of = getattr(partitions_def, "start_time_for_partition_key", None)
+    if layout is not None and start_of is not None:
+        # Window starts from the definition, in its timezone: a key format need not parse back
+        # (an autumn hour is repeated, told apart by its UTC offset).
+        label_format, column, ruler = layout
+        rows: dict[str, list[str]] = {}
+        for key, mark in zip(view.keys, marks, strict=True):
+            moment = start_of(key)
+            label = moment.strftime(label_format)
+            cells = rows.setdefault(label, [])
+            if column is None:
+                cells.append(mark)
+                continue
+            at = column(moment)
+            if at < len(cells) and cells[at] != " ":  # a repeated hour (DST ends): its own row, by offset
+                cells = rows.setdefault(f"{label} {moment.strftime('%z')}", [])
+            cells.extend(" " * (at + 1 - len(cells)))  # a gap (DST starts, or the first row) stays blank
+            cells[at] = mark
+        return [(label, "".join(cells).rstrip()) for label, cells in rows.items()], ruler
     per_row = 50
     return [
         (view.keys[start], "".join(marks[start : start + per_row])) for start in range(0, len(marks), per_row)
