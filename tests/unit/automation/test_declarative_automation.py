@@ -62,6 +62,13 @@ def _record(store: Any, name: str, at: float) -> None:
     store.record_materialization(MaterializationRecord(AssetKey(name), f"run-{name}-{at}", name, timestamp=at))
 
 
+def _record_newer(store: Any, name: str) -> None:
+    """A materialization of ``name`` one second after the newest one of any asset (no sleeping for the clock)."""
+    keys = [AssetKey(n) for n in ("raw", "clean", "report")]
+    newest = max(record.timestamp for record in store.latest_materializations(keys).values())
+    _record(store, name, newest + 1)
+
+
 def _reasons(decision: Any) -> dict[str, tuple[bool, str]]:
     return {e.ident: (e.requested, e.reason) for e in decision.evaluations}
 
@@ -92,8 +99,7 @@ class TestEager:
         assert again.launches == () and again.tick.status == TickStatus.SKIPPED
         assert _reasons(again.decision)["clean"] == (False, "up to date with its upstreams")
         # A new upstream materialization triggers both again.
-        time.sleep(0.01)
-        _materialize(defs, store, "raw")
+        _record_newer(store, "raw")  # the in-memory IO manager still holds raw's value
         third = run_automation_tick(defs, store, launcher, updated=[AssetKey("raw")])
         assert len(third.launches) == 1 and "upstream 'raw' updated" in _reasons(third.decision)["clean"][1]
 
@@ -124,8 +130,7 @@ class TestEager:
         assert second.launches == ()
         assert "still missing; waiting for an upstream update" in _reasons(second.decision)["clean"][1]
         FAIL["clean"] = False
-        time.sleep(0.01)
-        _materialize(defs, store, "raw")
+        _record_newer(store, "raw")
         assert len(run_automation_tick(defs, store, launcher, updated=[AssetKey("raw")]).launches) == 1
 
     def test_concurrent_evaluations_of_one_update_launch_one_run(self, store: Any) -> None:
