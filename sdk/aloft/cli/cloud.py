@@ -372,7 +372,17 @@ def resume_on_local_cloud(args: argparse.Namespace) -> int:
 
     def launch(cloud: Any) -> Any:
         cloud.deploy_backfill(parent.job_name, options=options)
-        return cloud.backfill_launcher.resume(args.backfill_id)
+        resumed = cloud.backfill_launcher.resume(args.backfill_id)
+        if not args.json:
+            # Unlike a local resume (same id), a cloud resume is a new backfill: an execution name
+            # and the partitions' run ids derive from the backfill id and cannot be used twice.
+            print(
+                f"backfill {args.backfill_id} is resumed as a new backfill {resumed.backfill_id} "
+                f"(tag aloft/resumed_from={args.backfill_id}); `aloft backfill status {args.backfill_id}` "
+                "keeps showing the first attempt",
+                flush=True,
+            )
+        return resumed
 
     return _backfill_on_local_cloud(args, ctx, launch, options, job_name=parent.job_name)
 
