@@ -85,14 +85,13 @@ def _rows(view: PartitionStatusView, partitions_def: Any) -> tuple[list[tuple[st
     marks = [MARKS[status] for status in view.statuses]
     schedule = getattr(getattr(partitions_def, "schedule_type", None), "value", None)
     layout = _LAYOUTS.get(str(schedule))
-    start_of = getattr(partitions_def, "start_time_for_partition_key", None)
-    if layout is not None and start_of is not None:
+    starts_of = getattr(partitions_def, "start_times_for_partition_keys", None)
+    if layout is not None and starts_of is not None:
         # Window starts from the definition, in its timezone: a key format need not parse back
         # (an autumn hour is repeated, told apart by its UTC offset).
         label_format, column, ruler = layout
         rows: dict[str, list[str]] = {}
-        for key, mark in zip(view.keys, marks, strict=True):
-            moment = start_of(key)
+        for moment, mark in zip(starts_of(view.keys), marks, strict=True):
             label = moment.strftime(label_format)
             cells = rows.setdefault(label, [])
             if column is None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import threading
 import time as _time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
@@ -462,6 +463,22 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
             '2026-01-02T06:00:00+00:00'
         """
         return self._ticks.tick(self._require_index(partition_key))
+
+    def start_times_for_partition_keys(self, partition_keys: Sequence[str]) -> list[datetime]:
+        """The aware window starts of several keys; consecutive keys cost one parse in all.
+
+        Example:
+            >>> days = DailyPartitionsDefinition("2026-01-01")
+            >>> [t.day for t in days.start_times_for_partition_keys(["2026-01-30", "2026-01-31", "2026-02-01"])]
+            [30, 31, 1]
+        """
+        if not partition_keys:
+            return []
+        first = self._require_index(partition_keys[0])
+        stop = first + len(partition_keys)
+        if self._keys(first, stop) == list(partition_keys):  # as get_partition_keys lists them
+            return [self._ticks.tick(index) for index in range(first, stop)]
+        return [self.start_time_for_partition_key(key) for key in partition_keys]
 
     def end_time_for_partition_key(self, partition_key: str) -> datetime:
         """The aware (exclusive) end of a key's window.

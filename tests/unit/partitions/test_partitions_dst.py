@@ -322,3 +322,14 @@ def test_fixed_step_and_exact_paths_agree() -> None:
     ]
     for moment in (datetime(2026, 3, 8, 7, 30, tzinfo=UTC), datetime(2026, 11, 1, 6, 0, tzinfo=UTC)):
         assert exact.index_at(moment.timestamp()) == fast.index_at(moment.timestamp())
+
+
+def test_start_times_of_many_keys_match_one_by_one_across_both_changes() -> None:
+    hours = HourlyPartitionsDefinition("2026-03-07-00:00", timezone="America/New_York")
+    keys = hours.get_partition_keys(current_time=datetime(2026, 11, 3, tzinfo=UTC))
+    one_by_one = [hours.start_time_for_partition_key(key) for key in keys]
+    assert hours.start_times_for_partition_keys(keys) == one_by_one  # consecutive: one parse
+    picked = [keys[5], keys[0], keys[-30]]  # not consecutive: each key parsed
+    assert hours.start_times_for_partition_keys(picked) == [one_by_one[5], one_by_one[0], one_by_one[-30]]
+    spring = [t for t in one_by_one if t.date() == date(2026, 3, 8)]
+    assert len(spring) == 23 and all(t.tzinfo is not None for t in spring)
