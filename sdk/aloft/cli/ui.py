@@ -24,7 +24,7 @@ def warn_if_exposed(host: str, what: str) -> None:
     Example:
         >>> warn_if_exposed("127.0.0.1", "the web UI")     # loopback: nothing to say
     """
-    from aloft.cloud.aws_endpoint import is_loopback_host
+    from aloft.loopback import is_loopback_host
 
     if not is_loopback_host(host):
         print(f"warning: --host {host} is not a loopback address: anyone who can reach it can use {what}",

@@ -30,42 +30,19 @@ Example:
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["AwsEndpoint", "LocalRequestGuard", "is_loopback_host"]
+from aloft.loopback import host_of_header, is_loopback_host
 
-_LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+__all__ = ["AwsEndpoint", "LocalRequestGuard"]
+
 _WILDCARDS = frozenset({"", "0.0.0.0", "::"})
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-def is_loopback_host(host: str) -> bool:
-    """Whether ``host`` (a name or address, brackets allowed) can only mean this machine.
-
-    Example:
-        >>> [is_loopback_host(h) for h in ("127.0.0.1", "[::1]", "ui.localhost", "0.0.0.0", "10.0.0.5")]
-        [True, True, True, False, False]
-    """
-    name = host.strip("[]").lower().rstrip(".")
-    if name in _LOOPBACK_NAMES or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
-def _host_name(header: str) -> str:
-    """The host part of a ``Host`` header (``[::1]:5050`` -> ``::1``)."""
-    if header.startswith("["):
-        return header[1 : header.find("]")] if "]" in header else header
-    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
 def _origin_key(origin: str) -> tuple[str, str, int | None] | None:
@@ -106,7 +83,7 @@ class LocalRequestGuard:
 
     def refusal(self, environ: dict[str, Any]) -> str | None:
         """Why this request is refused; None when it may go on."""
-        if self.check_host and not is_loopback_host(_host_name(environ.get("HTTP_HOST", "localhost"))):
+        if self.check_host and not is_loopback_host(host_of_header(environ.get("HTTP_HOST", "localhost"))):
             return "this endpoint only answers requests addressed to localhost or 127.0.0.1"
         origin = environ.get("HTTP_ORIGIN")
         if origin is not None and _origin_key(origin) not in self._allowed:

@@ -20,7 +20,6 @@ Example:
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import math
@@ -35,6 +34,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from aloft.definitions.definitions import Definitions
+from aloft.loopback import host_of_header, is_loopback_host
 from aloft.storage.base import StateStore
 from aloft.ui.api import UIApi
 from aloft.ui.exceptions import NotFound, UIError, UIServerError
@@ -61,29 +61,11 @@ _SECURITY_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
 }
 
-_LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def _load_static() -> dict[str, bytes]:
     folder = resources.files("aloft.ui").joinpath("static")
     return {name: folder.joinpath(name).read_bytes() for name, _ in set(_STATIC.values())}
-
-
-def _is_loopback(host: str) -> bool:
-    name = host.strip("[]").lower()
-    if name in _LOOPBACK_NAMES or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
-def _host_name(header: str) -> str:
-    """The host part of a ``Host`` header (``[::1]:3000`` -> ``::1``)."""
-    if header.startswith("["):
-        return header[1 : header.find("]")] if "]" in header else header
-    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
 def encode_json(data: Any) -> bytes:
@@ -168,7 +150,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, *, body: bool) -> None:
         ui = self.server.ui
         url = urlsplit(self.path)
-        if ui.check_host and not _is_loopback(_host_name(self.headers.get("Host", "localhost"))):
+        if ui.check_host and not is_loopback_host(host_of_header(self.headers.get("Host", "localhost"))):
             payload = {
                 "error": "forbidden_host",
                 "message": "this UI only answers requests addressed to localhost or 127.0.0.1",
@@ -263,7 +245,7 @@ class UIServer:
         self.static = _load_static()
         # Bound to loopback: only loopback Host headers (DNS rebinding). Bound elsewhere on
         # purpose: the user chose to expose it, so any Host is accepted.
-        self.check_host = _is_loopback(host)
+        self.check_host = is_loopback_host(host)
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
