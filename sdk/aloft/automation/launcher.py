@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from aloft.automation.background import BackgroundRuns
 from aloft.definitions.asset_key import AssetKey
 from aloft.definitions.definitions import Definitions
 from aloft.errors import AloftError, DefinitionError
@@ -194,8 +194,7 @@ class InProcessRunLauncher:
         self.resources = dict(definitions.resources if resources is None else resources)
         self.executor = executor
         self.on_run_finished = on_run_finished
-        self._futures: list[Future[RunRecord]] = []
-        self._lock = threading.Lock()
+        self._runs = BackgroundRuns()  # only the runs in flight
 
     def _plan(self, request: LaunchRequest) -> tuple[Any, dict[str, Any], dict[str, Any]]:
         from aloft.definitions.jobs import AssetJobDefinition
@@ -250,9 +249,7 @@ class InProcessRunLauncher:
             return LaunchResult(run, created=False)
         if self.executor is None:
             return LaunchResult(self._execute(plan, run, run_config, resources, request), created=True)
-        future = self.executor.submit(self._execute, plan, run, run_config, resources, request)
-        with self._lock:
-            self._futures.append(future)
+        self._runs.track(self.executor.submit(self._execute, plan, run, run_config, resources, request))
         return LaunchResult(run, created=True)
 
     def _execute(
@@ -286,14 +283,11 @@ class InProcessRunLauncher:
     @property
     def pending(self) -> int:
         """Background runs not finished yet."""
-        with self._lock:
-            return sum(1 for f in self._futures if not f.done())
+        return self._runs.pending
 
     def wait(self) -> list[RunRecord]:
-        """Wait for every background run started so far; their final records."""
-        with self._lock:
-            futures, self._futures = self._futures, []
-        return [f.result() for f in futures]
+        """Wait for every background run still in flight (see :meth:`BackgroundRuns.wait`)."""
+        return self._runs.wait()
 
 
 def _suggest(name: str, candidates: Any) -> str:

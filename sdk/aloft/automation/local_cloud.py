@@ -31,11 +31,11 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 from typing import TYPE_CHECKING, cast
 
+from aloft.automation.background import BackgroundRuns
 from aloft.automation.daemon import SqsEventSource
 from aloft.automation.launcher import CloudRunLauncher, LaunchRequest, LaunchResult, StartExecution
 from aloft.automation.s3 import S3SensorDefinition
@@ -98,10 +98,7 @@ class LocalCloudRunLauncher:
             # cast: aloft.cloud's StartRequest protocol declares settable attributes; LaunchRequest is frozen.
             start_execution = cast(StartExecution, starter)
         self._launcher = CloudRunLauncher(cloud.store, start_execution, definitions=cloud.definitions)
-        # Only the runs in flight: a long ``aloft dev`` would otherwise keep every run it ever launched.
-        self._futures: set[Future[RunRecord]] = set()
-        self._errors: list[BaseException] = []  # watchers that failed since the last wait()
-        self._lock = threading.Condition()  # notified when a run is forgotten
+        self._runs = BackgroundRuns()  # only the runs in flight
 
     def launch(self, request: LaunchRequest) -> LaunchResult:
         """Reserve the run key, start the execution, and watch it (see the class docstring)."""
@@ -112,22 +109,8 @@ class LocalCloudRunLauncher:
             result = LaunchResult(self.cloud.store.update_run_status(result.run.run_id, RunStatus.STARTED), True)
         if self.waiters is None:
             return LaunchResult(self._watch(result.run), created=True)
-        future = self.waiters.submit(self._watch, result.run)
-        with self._lock:
-            self._futures.add(future)
-        future.add_done_callback(self._forget)
+        self._runs.track(self.waiters.submit(self._watch, result.run))
         return result
-
-    def _forget(self, future: Future[RunRecord]) -> None:
-        error = None if future.cancelled() else future.exception()
-        with self._lock:
-            self._futures.discard(future)
-            if error is not None:
-                self._errors.append(error)
-            self._lock.notify_all()
-        if error is not None:
-            # wait() may come hours later (at shutdown): say it now too.
-            _log.error("watching a run failed: %s", error, exc_info=error)
 
     def _watch(self, run: RunRecord) -> RunRecord:
         store = self.cloud.store
@@ -141,30 +124,13 @@ class LocalCloudRunLauncher:
         return finished
 
     def wait(self) -> list[RunRecord]:
-        """Wait for every run still in flight; their final records.
-
-        Waits for all of them even if watching one failed; then, if watching
-        any run failed since the last call, raises the first such error (each
-        was logged when it happened). Runs that finished before the call are
-        not returned: their records are in the store.
-        """
-        with self._lock:
-            futures = list(self._futures)
-            # done callbacks run after a future's waiters are woken: wait for _forget, which records errors
-            self._lock.wait_for(lambda: self._futures.isdisjoint(futures))
-            errors, self._errors = self._errors, []
-        finished = [f.result() for f in futures if not f.cancelled() and f.exception() is None]
-        if errors:
-            if len(errors) > 1:
-                errors[0].add_note(f"watching {len(errors) - 1} other run(s) failed too (logged)")
-            raise errors[0]
-        return finished
+        """Wait for every run still in flight (see :meth:`BackgroundRuns.wait`)."""
+        return self._runs.wait()
 
     @property
     def pending(self) -> int:
         """Runs launched whose executions are still being watched."""
-        with self._lock:
-            return len(self._futures)
+        return self._runs.pending
 
 
 def wire_s3_sensors(

@@ -81,11 +81,31 @@ class TestInProcessLauncher:
             assert first.created and first.run.status == RunStatus.QUEUED
             assert launcher.launch(self._request()).deduplicated
             unkeyed = launcher.launch(self._request(None))
-            (done, other) = sorted(launcher.wait(), key=lambda r: r.run_id != first.run.run_id)
-        assert done.run_id == first.run.run_id and done.status == RunStatus.SUCCESS
-        assert other.run_id == unkeyed.run.run_id and other.status == RunStatus.SUCCESS
+            launcher.wait()  # the runs still in flight; those that finished before are in the store
+            assert launcher.pending == 0 and not launcher._runs._futures
+        done, other = store.get_run(first.run.run_id), store.get_run(unkeyed.run.run_id)
+        assert done is not None and done.status == RunStatus.SUCCESS
+        assert other is not None and other.status == RunStatus.SUCCESS
         assert sorted(r.run_id for r in finished) == sorted([done.run_id, other.run_id])
         assert len(store.list_runs()) == 2
+
+    def test_wait_raises_a_background_failure_only_after_every_run_finished(self, store: Any) -> None:
+        defs = make_defs()
+
+        def finished(run: RunRecord) -> None:
+            if run.run_key == "sensor:s:k":  # keys are scoped to their origin
+                raise RuntimeError("callback broke")
+
+        with ThreadPoolExecutor(2) as pool:
+            launcher = InProcessRunLauncher(defs, store, executor=pool, on_run_finished=finished)
+            launcher.launch(self._request())
+            other = launcher.launch(self._request(None))
+            with pytest.raises(RuntimeError, match="callback broke"):
+                launcher.wait()
+            assert launcher.pending == 0
+        record = store.get_run(other.run.run_id)
+        assert record is not None and record.status == RunStatus.SUCCESS
+        assert launcher.wait() == []  # the failure was reported once
 
     def test_a_run_that_cannot_start_fails_and_keeps_its_key(self, store: Any) -> None:
         defs = make_defs(resources={})  # no io_manager
@@ -171,7 +191,7 @@ class TestTheLocalCloudLauncherInTheBackground:
         while launcher.pending and time.monotonic() < deadline:
             time.sleep(0.005)
         assert launcher.pending == 0
-        assert not launcher._futures  # a long `aloft dev` would otherwise keep every run's future and record
+        assert not launcher._runs._futures  # a long `aloft dev` would otherwise keep every run's future
         assert launcher.wait() == []
 
     def test_wait_waits_for_every_run_even_after_one_failed(self, store: Any) -> None:
