@@ -754,6 +754,12 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
         ]
         return arguments + self._common_repr_arguments(end_name="end")
 
+    def _calendar_repr_arguments(self, default_fmt: str, **defaults: int) -> list[str]:
+        """The repr arguments of the hourly/daily/weekly/monthly shorthands: offsets off their default."""
+        arguments = [f"start_date={_show(self.start, self.fmt)!r}"]
+        arguments += [f"{name}={getattr(self, name)}" for name, default in defaults.items() if getattr(self, name) != default]
+        return arguments + self._common_repr_arguments(end_name="end_date", default_fmt=default_fmt)
+
     def _common_repr_arguments(self, *, end_name: str, default_fmt: str | None = None) -> list[str]:
         arguments = []
         if self.end is not None:
@@ -804,10 +810,7 @@ class HourlyPartitionsDefinition(TimeWindowPartitionsDefinition):
         )
 
     def _repr_arguments(self) -> list[str]:
-        arguments = [f"start_date={_show(self.start, self.fmt)!r}"]
-        if self.minute_offset:
-            arguments.append(f"minute_offset={self.minute_offset}")
-        return arguments + self._common_repr_arguments(end_name="end_date", default_fmt=HOURLY_FORMAT)
+        return self._calendar_repr_arguments(HOURLY_FORMAT, minute_offset=0)
 
 
 class DailyPartitionsDefinition(TimeWindowPartitionsDefinition):
@@ -845,12 +848,7 @@ class DailyPartitionsDefinition(TimeWindowPartitionsDefinition):
         )
 
     def _repr_arguments(self) -> list[str]:
-        arguments = [f"start_date={_show(self.start, self.fmt)!r}"]
-        if self.minute_offset:
-            arguments.append(f"minute_offset={self.minute_offset}")
-        if self.hour_offset:
-            arguments.append(f"hour_offset={self.hour_offset}")
-        return arguments + self._common_repr_arguments(end_name="end_date", default_fmt=DAILY_FORMAT)
+        return self._calendar_repr_arguments(DAILY_FORMAT, minute_offset=0, hour_offset=0)
 
 
 class WeeklyPartitionsDefinition(TimeWindowPartitionsDefinition):
@@ -894,11 +892,7 @@ class WeeklyPartitionsDefinition(TimeWindowPartitionsDefinition):
         )
 
     def _repr_arguments(self) -> list[str]:
-        arguments = [f"start_date={_show(self.start, self.fmt)!r}"]
-        for name in ("minute_offset", "hour_offset", "day_offset"):
-            if getattr(self, name):
-                arguments.append(f"{name}={getattr(self, name)}")
-        return arguments + self._common_repr_arguments(end_name="end_date", default_fmt=DAILY_FORMAT)
+        return self._calendar_repr_arguments(DAILY_FORMAT, minute_offset=0, hour_offset=0, day_offset=0)
 
 
 class MonthlyPartitionsDefinition(TimeWindowPartitionsDefinition):
@@ -944,13 +938,7 @@ class MonthlyPartitionsDefinition(TimeWindowPartitionsDefinition):
         )
 
     def _repr_arguments(self) -> list[str]:
-        arguments = [f"start_date={_show(self.start, self.fmt)!r}"]
-        for name in ("minute_offset", "hour_offset"):
-            if getattr(self, name):
-                arguments.append(f"{name}={getattr(self, name)}")
-        if self.day_offset != 1:
-            arguments.append(f"day_offset={self.day_offset}")
-        return arguments + self._common_repr_arguments(end_name="end_date", default_fmt=DAILY_FORMAT)
+        return self._calendar_repr_arguments(DAILY_FORMAT, minute_offset=0, hour_offset=0, day_offset=1)
 
 
 _SCHEDULE_TYPE_PATTERNS = (
