@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from aloft.asset_graph import AssetGraph
 from aloft.cli.context import CommandContext
-from aloft.cli.output import LiveProgress, print_json, result_to_json, summarize
+from aloft.cli.output import print_json, run_and_report
 from aloft.cli.runconfig import read_run_config
 from aloft.definitions.asset_key import AssetKey
 from aloft.definitions.selection import AssetSelection
@@ -36,33 +35,20 @@ def register(commands: Any) -> None:
 
 
 def _materialize(args: argparse.Namespace) -> int:
-    from aloft.execution.materialize import validate_partition_key
     from aloft.execution.plan import build_asset_plan
-    from aloft.execution.run import execute_run
 
     ctx = CommandContext(args)
     defs = ctx.definitions
     graph = defs.get_asset_graph()
-    keys = AssetSelection.from_string(args.select).resolve(graph)
-    plan = build_asset_plan(graph, keys, "__ASSET_JOB")
-    validate_partition_key(plan, args.partition)
-    run_config = read_run_config(args.config)
-    live = LiveProgress(len(plan.steps)) if sys.stdout.isatty() and not args.json else None
-    result = execute_run(
+    plan = build_asset_plan(graph, AssetSelection.from_string(args.select).resolve(graph), "__ASSET_JOB")
+    return run_and_report(
         plan,
         resources={**ctx.default_resources(), **defs.resources},
         store=ctx.store,
-        run_config=run_config,
+        run_config=read_run_config(args.config),
         partition_key=args.partition,
-        raise_on_error=False,
-        on_start=live.on_start if live else None,
-        on_outcome=live.on_outcome if live else None,
+        as_json=args.json,
     )
-    if args.json:
-        print_json(result_to_json(result))
-    else:
-        summarize(result)
-    return 0 if result.success else 1
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from aloft.cli.context import CommandContext
-from aloft.cli.output import LiveProgress, print_json, result_to_json, summarize
+from aloft.cli.output import print_json, run_and_report
 from aloft.cli.runconfig import read_run_config
 from aloft.definitions.jobs import AssetJobDefinition
 
@@ -48,39 +47,23 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _execute(args: argparse.Namespace) -> int:
-    from aloft.execution.materialize import validate_partition_key
     from aloft.execution.plan import build_asset_plan
-    from aloft.execution.run import execute_run
 
     ctx = CommandContext(args)
     defs = ctx.definitions
     job = defs.get_job_def(args.job)
-    run_config = read_run_config(args.config)
+    resources = {**ctx.default_resources(), **defs.resources}
     if isinstance(job, AssetJobDefinition):
         plan = build_asset_plan(defs.get_asset_graph(), defs.resolve_job_keys(job.name), job.name)
-        run_config = run_config or dict(job.config)
-        resources = {**ctx.default_resources(), **defs.resources}
-        tags = dict(job.tags)
     else:
         plan = job.plan
-        run_config = run_config or dict(job.config)
-        resources = {**ctx.default_resources(), **defs.resources, **job.resource_defs}
-        tags = dict(job.tags)
-    validate_partition_key(plan, args.partition)
-    live = LiveProgress(len(plan.steps)) if sys.stdout.isatty() and not args.json else None
-    result = execute_run(
+        resources.update(job.resource_defs)
+    return run_and_report(
         plan,
         resources=resources,
         store=ctx.store,
-        run_config=run_config,
+        run_config=read_run_config(args.config) or dict(job.config),
         partition_key=args.partition,
-        tags=tags,
-        raise_on_error=False,
-        on_start=live.on_start if live else None,
-        on_outcome=live.on_outcome if live else None,
+        as_json=args.json,
+        tags=dict(job.tags),
     )
-    if args.json:
-        print_json(result_to_json(result))
-    else:
-        summarize(result)
-    return 0 if result.success else 1

@@ -6,12 +6,16 @@ import json
 import sys
 import threading
 import time
-from typing import Any, TextIO
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TextIO
 
 from aloft.execution.result import ExecuteInProcessResult
 from aloft.execution.step import StepOutcome, StepStatus
 
-__all__ = ["LiveProgress", "print_json", "result_to_json", "summarize"]
+if TYPE_CHECKING:
+    from aloft.execution.plan import ExecutionPlan
+
+__all__ = ["LiveProgress", "print_json", "result_to_json", "run_and_report", "summarize"]
 
 _MARKS = {StepStatus.SUCCESS: "ok", StepStatus.FAILURE: "FAILED", StepStatus.SKIPPED: "skipped"}
 
@@ -103,3 +107,40 @@ def result_to_json(result: ExecuteInProcessResult) -> dict[str, Any]:
 def print_json(data: Any, stream: TextIO | None = None) -> None:
     """Pretty JSON on stdout."""
     print(json.dumps(data, indent=2, sort_keys=True, default=str), file=stream or sys.stdout)
+
+
+def run_and_report(
+    plan: ExecutionPlan,
+    *,
+    resources: Mapping[str, Any],
+    store: Any,
+    run_config: Mapping[str, Any],
+    partition_key: str | None,
+    as_json: bool,
+    tags: Mapping[str, str] | None = None,
+) -> int:
+    """Run ``plan`` in this process with live lines on a terminal, then print the summary or JSON.
+
+    Returns the command's exit code: 0 when every step succeeded, 1 otherwise.
+    """
+    from aloft.execution.materialize import validate_partition_key
+    from aloft.execution.run import execute_run
+
+    validate_partition_key(plan, partition_key)
+    live = LiveProgress(len(plan.steps)) if sys.stdout.isatty() and not as_json else None
+    result = execute_run(
+        plan,
+        resources=resources,
+        store=store,
+        run_config=run_config,
+        partition_key=partition_key,
+        tags=tags,
+        raise_on_error=False,
+        on_start=live.on_start if live else None,
+        on_outcome=live.on_outcome if live else None,
+    )
+    if as_json:
+        print_json(result_to_json(result))
+    else:
+        summarize(result)
+    return 0 if result.success else 1
